@@ -1,0 +1,319 @@
+"""Scalar channels of the replica potential (digest sections 2.1, 2.3 and 3.1).
+
+For a layer with activation f and noise variance Delta, pre-activation second moment rho~ and
+overlap parameter V~, the pre-activation splits into a known part and a Gaussian unknown:
+
+    z = omega + sqrt(V~) z~,   omega ~ N(0, m),  m = rho~ - V~,
+    t = f(u),   u = z + xi ~ N(omega, v) given omega,  v = V~ + Delta.
+
+Two scalar problems enter the potential phi of eq. (3):
+
+* the **output channel** (last layer, eq. 5): ``H(t | omega)``, the conditional entropy of t
+  (Shannon for discrete t, differential with respect to Lebesgue + Dirac masses for
+  piecewise-linear t), and its A-update ``A = 2 dH/dV~`` (eq. 52);
+* the **hidden channel** (eq. 4): t is observed through y = t + xi'/sqrt(A^),
+  ``I(t; y | omega)`` and its updates ``A = 2 dI/dV~`` (eq. 51, = E g_out^2 with
+  g_out = d/d omega log p(y|omega)) and ``V = 2 dI/dA^`` (eq. 54, = E Var(t | y, omega)).
+
+For piecewise-linear f (linear, ReLU, leaky ReLU, hard tanh, sign) every conditional
+density p(y | omega) and every posterior moment is closed form (truncated Gaussians, via
+``log_ndtr``); only the outer Gaussian averages are numerical:
+
+* output channel: one integral over omega with a composite Gauss-Legendre rule refined at the
+  kinks (``quadrature.panel_rule``);
+* hidden channel: the joint law is rewritten with u ~ N(0, m + v) outermost (a fixed Gaussian,
+  split at the kinks of f so that each piece is smooth), then omega | u and the observation
+  noise xi' by Gauss-Hermite. In these variables every integrand varies on scales of order one,
+  so fixed rules converge geometrically (tests double the orders).
+
+Tanh (smooth, not piecewise-linear) uses a Laplace-centred Gauss-Hermite rule for the inner
+marginal p(y | omega).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy.special import log_ndtr, logsumexp
+
+from .activations import Activation, Linear, PiecewiseLinear, Tanh
+from .quadrature import hermite, panel_rule, sinh_rule
+
+__all__ = ["Channel", "HiddenValues", "truncated_normal"]
+
+_LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
+#: Gauss-Hermite order of the inner averages (omega | u and the observation noise).
+_INNER_ORDER = 12
+#: Gauss-Legendre order of each sinh-mapped half piece of the outer u integral.
+_OUTER_ORDER = 40
+#: Precisions A^ above this are treated as a noiseless observation of t.
+_A_INF = 1e300
+
+
+def _log_phi(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return np.where(np.isfinite(x), -0.5 * x * x - _LOG_SQRT_2PI, -np.inf)
+
+
+def _log1mexp(d: np.ndarray) -> np.ndarray:
+    """log(1 - exp(d)) for d <= 0, accurate everywhere."""
+    d = np.minimum(d, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.where(d > -0.693, np.log(-np.expm1(d)), np.log1p(-np.exp(d)))
+
+
+def truncated_normal(alpha: np.ndarray, beta: np.ndarray):
+    """Moments of a standard normal truncated to [alpha, beta] (entries may be +-inf).
+
+    Returns ``(log Z, m1, s2)`` with Z = Phi(beta) - Phi(alpha), m1 = E[g | g in [alpha,beta]]
+    and s2 = E[g^2 1{alpha<g<beta}] / Z, computed in log space so that intervals deep in a
+    tail keep full relative precision.
+    """
+    alpha, beta = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float))
+    right = alpha > 0  # reflect intervals lying to the right of 0
+    a = np.where(right, -beta, alpha)
+    b = np.where(right, -alpha, beta)
+    la, lb = log_ndtr(a), log_ndtr(b)
+    with np.errstate(invalid="ignore"):
+        logz = lb + _log1mexp(la - lb)
+    lpa, lpb = _log_phi(alpha), _log_phi(beta)
+    ea, eb = np.exp(lpa - logz), np.exp(lpb - logz)
+    m1 = ea - eb
+    with np.errstate(invalid="ignore"):
+        ta = np.where(np.isfinite(alpha), alpha * ea, 0.0)
+        tb = np.where(np.isfinite(beta), beta * eb, 0.0)
+    s2 = 1.0 + ta - tb
+    return logz, m1, s2
+
+
+@dataclass(frozen=True)
+class HiddenValues:
+    """I(t; y | omega), the A-update (eq. 51) and the V-update (eq. 54) at one point."""
+
+    mutual_information: float
+    A: float
+    V: float
+
+
+@lru_cache(maxsize=4096)
+def _tanh_entropy_offset(var_u: float) -> float:
+    """E_{u ~ N(0, var_u)} log(1 - tanh(u)^2): H(tanh(U)) - H(U) for Gaussian U."""
+    z, w = hermite(120)
+    u = np.sqrt(var_u) * z
+    # log(1 - tanh^2 u) = log 4 - 2|u| - 2 log(1 + e^{-2|u|})
+    val = np.log(4.0) - 2.0 * np.abs(u) - 2.0 * np.log1p(np.exp(-2.0 * np.abs(u)))
+    return float(np.dot(w, val))
+
+
+class Channel:
+    """Scalar channel of one layer: activation (with its noise) and rho~.
+
+    Parameters
+    ----------
+    activation : Activation
+        The layer's activation; its ``noise`` is Delta.
+    rho_tilde : float
+        Second moment of the pre-activation z (digest section 1.5).
+    """
+
+    def __init__(self, activation: Activation, rho_tilde: float):
+        self.activation = activation
+        self.rho_tilde = float(rho_tilde)
+        self.noise = float(activation.noise)
+        self._cache: dict = {}
+        if isinstance(activation, PiecewiseLinear):
+            pieces = activation.pieces
+            self._lo = np.array([p.lo for p in pieces])
+            self._hi = np.array([p.hi for p in pieces])
+            self._a = np.array([p.slope for p in pieces])
+            self._b = np.array([p.intercept for p in pieces])
+            kinks = np.unique(np.concatenate([self._lo, self._hi]))
+            self._kinks = kinks[np.isfinite(kinks)]
+        elif not isinstance(activation, Tanh):
+            raise ValueError(f"activation {type(activation).__name__} has no scalar channel")
+
+    # ------------------------------------------------------------------ helpers
+    def _split(self, Vhat: float) -> tuple[float, float]:
+        m = max(self.rho_tilde - Vhat, 0.0)
+        v = max(Vhat, 0.0) + self.noise
+        return m, v
+
+    # ------------------------------------------------------------- output side
+    def output_entropy(self, Vhat: float) -> float:
+        """H(t | omega; V~, rho~) of eq. (5) (Shannon for a discrete output)."""
+        return self._output(Vhat)[0]
+
+    def output_A(self, Vhat: float) -> float:
+        """A-update of the output layer, A = 2 dH/dV~ (eq. 52)."""
+        return self._output(Vhat)[1]
+
+    def _output(self, Vhat: float) -> tuple[float, float]:
+        key = ("out", Vhat)
+        if key in self._cache:
+            return self._cache[key]
+        m, v = self._split(Vhat)
+        act = self.activation
+        if isinstance(act, Linear | Tanh):
+            if v <= 0:
+                raise ValueError("the output of a continuous layer needs noise + V~ > 0")
+            h = 0.5 * np.log(2 * np.pi * np.e * v)
+            if isinstance(act, Tanh):
+                h += _tanh_entropy_offset(m + v)
+            res = (float(h), 1.0 / v)
+        else:
+            res = self._output_piecewise(m, v)
+        if len(self._cache) > 256:
+            self._cache.clear()
+        self._cache[key] = res
+        return res
+
+    def _output_piecewise(self, m: float, v: float) -> tuple[float, float]:
+        if v <= 0:
+            if self.activation.is_discrete:
+                return 0.0, np.inf
+            raise ValueError("the output of a continuous layer needs noise + V~ > 0")
+        sv = np.sqrt(v)
+        if m > 0:
+            omega, w = panel_rule(np.concatenate([[0.0], self._kinks]),
+                                  np.concatenate([[np.sqrt(m)], np.full(self._kinks.size, sv)]))
+            w = w * np.exp(-0.5 * omega**2 / m) / np.sqrt(2 * np.pi * m)
+        else:
+            omega, w = np.zeros(1), np.ones(1)
+        alpha = (self._lo[:, None] - omega[None, :]) / sv
+        beta = (self._hi[:, None] - omega[None, :]) / sv
+        logz, m1, s2 = truncated_normal(alpha, beta)
+        P = np.exp(logz)
+        atom = (self._a == 0)[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_abs_a = np.log(np.abs(np.where(self._a == 0, 1.0, self._a)))[:, None]
+            h_atom = np.where(P > 0, -P * logz, 0.0)
+            h_lin = P * (0.5 * np.log(2 * np.pi * v) + log_abs_a) + 0.5 * P * s2
+            # Fisher information of omega: atoms (dP/domega)^2 / P, linear pieces E[(u-w)^2]/v^2
+            a_atom = np.where(P > 0, P * m1**2 / v, 0.0)
+            a_lin = P * s2 / v
+        H = np.where(atom, h_atom, h_lin).sum(axis=0)
+        A = np.where(atom, a_atom, a_lin).sum(axis=0)
+        return float(np.dot(w, H)), float(np.dot(w, A))
+
+    # ------------------------------------------------------------- hidden side
+    def hidden(self, Ahat: float, Vhat: float) -> HiddenValues:
+        """I(t; t + xi'/sqrt(A^) | omega), A-update (eq. 51) and V-update (eq. 54)."""
+        key = ("hid", Ahat, Vhat)
+        if key in self._cache:
+            return self._cache[key]
+        m, v = self._split(Vhat)
+        if isinstance(self.activation, Linear):
+            res = self._hidden_linear(Ahat, v)
+        elif Ahat <= 0:
+            res = HiddenValues(0.0, 0.0, self._conditional_variance(m, v))
+        elif v <= 0:
+            # t is a deterministic function of the known omega: nothing to learn
+            res = HiddenValues(0.0, np.nan, 0.0)
+        elif isinstance(self.activation, Tanh):
+            res = self._hidden_tanh(Ahat, m, v)
+        else:
+            res = self._hidden_piecewise(Ahat, m, v)
+        if len(self._cache) > 256:
+            self._cache.clear()
+        self._cache[key] = res
+        return res
+
+    @staticmethod
+    def _hidden_linear(Ahat: float, v: float) -> HiddenValues:
+        if np.isinf(Ahat):
+            return HiddenValues(np.inf if v > 0 else 0.0, 1.0 / v if v > 0 else np.inf, 0.0)
+        return HiddenValues(0.5 * np.log1p(Ahat * v), Ahat / (1.0 + Ahat * v),
+                            v / (1.0 + Ahat * v))
+
+    def _conditional_variance(self, m: float, v: float) -> float:
+        """E_omega Var(t | omega): the V-update at A^ = 0."""
+        return self._hidden_piecewise(1e-300, m, v).V if not isinstance(
+            self.activation, Tanh) else self._hidden_tanh(1e-300, m, v).V
+
+    def _outer_nodes(self, Ahat: float, m: float, v: float):
+        """Nodes of u ~ N(0, m + v) on each linear piece, clustered at the kinks.
+
+        Each piece is cut at its midpoint (finite pieces) and each half gets a sinh-mapped
+        Gauss-Legendre rule clustered at its kink with the finest scale of the problem
+        (sqrt(v), the observation width 1/sqrt(A^) and the spread of omega | u).
+        """
+        su = np.sqrt(m + v)
+        reach = 13.0 * su
+        scale = min(np.sqrt(v), 1.0 / np.sqrt(Ahat), su)
+        nodes, weights, piece = [], [], []
+        for j in range(self._lo.size):
+            lo = max(self._lo[j], -reach)
+            hi = min(self._hi[j], reach)
+            if hi <= lo:
+                continue
+            a = abs(self._a[j]) if self._a[j] != 0 else 1.0
+            sc = min(scale, 1.0 / (a * np.sqrt(Ahat)))
+            segs = []
+            if np.isfinite(self._lo[j]) and np.isfinite(self._hi[j]):
+                mid = 0.5 * (lo + hi)
+                segs = [(lo, mid - lo, 1), (hi, hi - mid, -1)]
+            elif np.isfinite(self._lo[j]):
+                segs = [(lo, hi - lo, 1)]
+            else:
+                segs = [(hi, hi - lo, -1)]
+            for edge, length, direction in segs:
+                if length <= 0:
+                    continue
+                u, w = sinh_rule(edge, sc, length, direction, n=_OUTER_ORDER)
+                nodes.append(u)
+                weights.append(w * np.exp(-0.5 * (u / su) ** 2) / (np.sqrt(2 * np.pi) * su))
+                piece.append(np.full(u.size, j))
+        return np.concatenate(nodes), np.concatenate(weights), np.concatenate(piece)
+
+    def _posterior(self, y: np.ndarray, omega: np.ndarray, Ahat: float, v: float):
+        """log p(y|omega) and the posterior moments of t and u - omega given (y, omega)."""
+        sv = np.sqrt(v)
+        lo, hi, a, b = (x[:, None] for x in (self._lo, self._hi, self._a, self._b))
+        atom = a == 0
+        # atoms: p = P(omega) N(y; b, 1/A^), u | piece ~ N(omega, v) truncated
+        la, ma, _ = truncated_normal((lo - omega) / sv, (hi - omega) / sv)
+        # linear pieces: y ~ N(a omega + b, a^2 v + 1/A^), u | y ~ N(mu, s2) truncated
+        a_safe = np.where(atom, 1.0, a)
+        var_y = np.where(atom, 1.0 / Ahat, a_safe**2 * v + 1.0 / Ahat)
+        s2 = 1.0 / (1.0 / v + a_safe**2 * Ahat)
+        s = np.sqrt(s2)
+        resid = y - a_safe * omega - b
+        mu_minus_omega = s2 * a_safe * Ahat * resid
+        ll, ml, sl = truncated_normal((lo - omega - mu_minus_omega) / s,
+                                      (hi - omega - mu_minus_omega) / s)
+        mean_y = np.where(atom, b, a_safe * omega + b)
+        log_gauss = -0.5 * (y - mean_y) ** 2 / var_y - 0.5 * np.log(var_y) - _LOG_SQRT_2PI
+        logp_i = log_gauss + np.where(atom, la, ll)
+        logp = logsumexp(logp_i, axis=0)
+        pi = np.exp(logp_i - logp)
+        # E[u - omega | piece] and E[t | piece], Var(t | piece)
+        du = np.where(atom, sv * ma, mu_minus_omega + s * ml)
+        t_mean = np.where(atom, b, a_safe * (omega + mu_minus_omega + s * ml) + b)
+        t_var = np.where(atom, 0.0, a_safe**2 * s2 * np.maximum(sl - ml**2, 0.0))
+        t_bar = np.sum(pi * t_mean, axis=0)
+        var_t = np.sum(pi * (t_var + (t_mean - t_bar) ** 2), axis=0)
+        g = np.sum(pi * du, axis=0) / v
+        return logp, g, var_t
+
+    def _hidden_piecewise(self, Ahat: float, m: float, v: float) -> HiddenValues:
+        Ahat = min(Ahat, _A_INF)
+        u, wu, piece = self._outer_nodes(Ahat, m, v)
+        kappa = m / (m + v)
+        zz, wz = hermite(_INNER_ORDER)
+        ze, we = hermite(_INNER_ORDER)
+        if kappa == 0:
+            zz, wz = np.zeros(1), np.ones(1)
+        omega = kappa * u[:, None, None] + np.sqrt(kappa * v) * zz[None, :, None]
+        t = self._a[piece] * u + self._b[piece]
+        y = t[:, None, None] + ze[None, None, :] / np.sqrt(Ahat)
+        omega, y = np.broadcast_arrays(omega, y)
+        w = (wu[:, None, None] * wz[None, :, None] * we[None, None, :]).ravel()
+        logp, g, var_t = self._posterior(y.ravel()[None, :], omega.ravel()[None, :], Ahat, v)
+        h_y = -float(np.dot(w, logp))
+        mi = h_y - 0.5 * np.log(2 * np.pi * np.e / Ahat)
+        return HiddenValues(max(mi, 0.0), float(np.dot(w, g * g)), float(np.dot(w, var_t)))
+
+    def _hidden_tanh(self, Ahat: float, m: float, v: float) -> HiddenValues:
+        raise NotImplementedError("Tanh hidden layers are not implemented yet")

@@ -1,0 +1,268 @@
+"""The replica formula (Claim 1, eq. 2): entropies and mutual informations of every layer.
+
+``replica(model)`` returns, for every l = 1..L, the replica values of
+
+* H(T_l)/n_0 (``entropy``) -- phi of eq. (3) at its selected stationary point,
+* H(T_l | X)/n_0 (``conditional_entropy``),
+* I(X; T_l)/n_0 = H(T_l) - H(T_l | X) (``mutual_information``),
+* the MMSE per component of X given T_l (``mmse`` = V_1 at the fixed point).
+
+Entry l describes X -> T_1 -> ... -> T_l with the layers before l as given and layer l
+observed through ``readout_noise`` (default: the last layer's noise), which reproduces the
+paper's "noise only at the evaluated layer" when the inner noises are 0.
+
+Conditional entropy. Given X, the first noisy layer j < l has independent components
+t_{j,i} ~ P_j(. | z_i) with z_i = (W_j T_{j-1})_i known and distributed as N(0, rho~_j)
+over i; layers before j are deterministic. H(T_l | X) is therefore the replica entropy of the
+chain "T_j (a separable, non-identically distributed prior) -> layers j+1..l", times n_j/n_0.
+Its prior term is the hidden-channel information at V~ = 0 (z known). With no noisy inner
+layer, H(T_l | X)/n_0 = (n_l/n_0) E_z H(t_l | z).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _validate as check
+from .channels import Channel
+from .model import Model
+from .solvers import Chain, SolveInfo, State, fixed_point, potential, vamp
+
+__all__ = ["replica", "replica_trajectory", "ReplicaResult", "ConvergenceWarning"]
+
+_SOLVERS = ("auto", "fixed_point", "vamp")
+#: Tolerance of the multi-start screening; the selected start is then refined to ``tol``.
+_SCREEN_TOL = 1e-5
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """The replica fixed point was not found to the requested tolerance."""
+
+
+@dataclass
+class ChannelPrior:
+    """The layer-j channel seen as a prior: t = f(z + xi), z ~ N(0, rho~) known."""
+
+    channel: Channel
+
+    @property
+    def second_moment(self) -> float:
+        ch = self.channel
+        return ch.activation.second_moment(ch.rho_tilde)
+
+    @property
+    def is_discrete(self) -> bool:
+        return self.channel.activation.is_discrete
+
+    def mutual_information(self, snr: float) -> float:
+        if np.isinf(snr):
+            return self.channel.output_entropy(0.0) if self.is_discrete else np.inf
+        return self.channel.hidden(snr, 0.0).mutual_information
+
+    def mmse(self, snr: float) -> float:
+        if np.isinf(snr):
+            return 0.0
+        return self.channel.hidden(snr, 0.0).V
+
+
+@dataclass
+class ReplicaResult:
+    """Replica predictions, one entry per layer (entry l-1 = layer l), nats per n_0."""
+
+    entropy: np.ndarray
+    mutual_information: np.ndarray
+    conditional_entropy: np.ndarray
+    mmse: np.ndarray
+    converged: bool
+    iterations: np.ndarray
+    solver: str
+    #: Per layer: the SolveInfo of the entropy extremization (warm starts use its state).
+    details: list[SolveInfo] = field(default_factory=list, repr=False)
+    #: Per layer: SolveInfo of the conditional-entropy chain (None when closed form).
+    conditional_details: list[SolveInfo | None] = field(default_factory=list, repr=False)
+
+
+def _readout(model: Model, readout_noise) -> list[float]:
+    L = model.n_layers
+    if readout_noise is None:
+        return [model.layers[-1].activation.noise] * L
+    if np.ndim(readout_noise) == 0:
+        return [check.noise("readout_noise", readout_noise)] * L
+    values = list(readout_noise)
+    if len(values) != L:
+        raise ValueError(f"readout_noise must be a float or hold one value per layer ({L}), "
+                         f"got {len(values)}")
+    return [check.noise(f"readout_noise[{i}]", v) for i, v in enumerate(values)]
+
+
+def _check_output(model: Model, l: int, noise: float) -> None:
+    act = model.layers[l].activation
+    if noise <= 0 and not act.is_discrete:
+        which = "readout_noise" if l < model.n_layers - 1 else "the last layer's noise"
+        raise ValueError(f"{which} must be > 0 for the continuous output of layer {l + 1} "
+                         f"({type(act).__name__}): its differential entropy diverges")
+
+
+def _initial_states(chain: Chain) -> list[State]:
+    rho = chain.rho
+    L = chain.n_layers
+    delta = 1e-6
+    inits = [State.initial(delta * rho), State.initial(rho * (1 - 1e-6))]
+    if L > 2:  # one uninformative layer at a time (for L <= 2 these repeat the two above)
+        for i in range(L):
+            V0 = delta * rho.copy()
+            V0[i] = rho[i] * (1 - 1e-6)
+            inits.append(State.initial(V0))
+    return inits
+
+
+def _run(chain: Chain, init: State, solver: str, tol: float, max_iter: int) -> SolveInfo:
+    """One extremization with the requested scheme; "auto" falls back and damps."""
+    if solver == "fixed_point":
+        return fixed_point(chain, init, tol=tol, max_iter=max_iter)
+    if solver == "vamp":
+        return vamp(chain, init, tol=tol, max_iter=max_iter)
+    attempts = [(vamp, 0.0), (fixed_point, 0.0), (vamp, 0.5), (fixed_point, 0.5),
+                (fixed_point, 0.8)]
+    info = None
+    for scheme, damping in attempts:
+        info = scheme(chain, init, tol=tol, max_iter=max_iter, damping=damping)
+        if info.converged:
+            if damping:
+                info.message = f"damping {damping}"
+            return info
+    return info
+
+
+def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
+               start: State | None) -> SolveInfo:
+    """min over stationary points of phi (eq. 2): screen several starts, refine the best."""
+    if start is not None:
+        info = _run(chain, start, solver, tol, max_iter)
+        if info.converged:
+            info.potential = potential(chain, info.state)
+            return info
+    candidates = []
+    for init in _initial_states(chain):
+        info = _run(chain, init, solver, max(tol, _SCREEN_TOL), max_iter)
+        if info.converged:
+            candidates.append((potential(chain, info.state), info))
+    if not candidates:
+        info = _run(chain, _initial_states(chain)[0], solver, tol, max_iter)
+        info.potential = potential(chain, info.state) if np.all(
+            np.isfinite(info.state.V)) else np.nan
+        return info
+    candidates.sort(key=lambda c: c[0])
+    best = candidates[0][1]
+    info = _run(chain, best.state, solver, tol, max_iter)
+    info.iterations += sum(c[1].iterations for c in candidates)
+    info.potential = potential(chain, info.state) if info.converged else candidates[0][0]
+    if not info.converged:
+        info.message = "refinement did not converge: " + info.message
+    return info
+
+
+def _chain(prior, layers, rho_tilde, noises) -> Chain:
+    channels = [Channel(layer.activation.with_noise(nz), rt)
+                for layer, rt, nz in zip(layers, rho_tilde, noises, strict=True)]
+    return Chain(prior, [layer.spectrum for layer in layers], channels)
+
+
+def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter: int = 500,
+            readout_noise=None, init: ReplicaResult | None = None) -> ReplicaResult:
+    """Replica entropies and mutual informations of every layer of ``model``.
+
+    Parameters
+    ----------
+    model : Model
+        Prior and layers (spectra of W_l^T W_l and noisy activations).
+    solver : {"auto", "fixed_point", "vamp"}
+        Extremization scheme (digest section 3). "auto" runs ML-VAMP, falls back to the
+        fixed-point iteration, then to damped versions of both.
+    tol : float
+        Convergence threshold on sum_k |V_k - V_k^old|.
+    max_iter : int
+        Maximum number of sweeps per extremization.
+    readout_noise : float or sequence of floats, optional
+        Noise variance through which layer l is observed in entry l (default: the last
+        layer's noise; the last entry is then the model exactly as given).
+    init : ReplicaResult, optional
+        An earlier result (e.g. the previous epoch of a training run) whose fixed points
+        are used as starting points (warm start; skips the multi-start screening).
+
+    Returns
+    -------
+    ReplicaResult
+        Arrays ``entropy``, ``mutual_information``, ``conditional_entropy``, ``mmse``
+        (entry l-1 for layer l), ``converged``, ``iterations``, ``solver``.
+    """
+    if not isinstance(model, Model):
+        raise ValueError(f"model must be a midnn.Model, got {type(model).__name__}")
+    if solver not in _SOLVERS:
+        raise ValueError(f"solver must be one of {_SOLVERS}, got {solver!r}")
+    tol = check.positive("tol", tol)
+    if int(max_iter) < 1:
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    L = model.n_layers
+    noises = _readout(model, readout_noise)
+    for l in range(L):
+        _check_output(model, l, noises[l])
+    _, rho_t = model.second_moments()
+    at = model.alpha_tilde
+    H, Hc, mmse, its = (np.full(L, np.nan) for _ in range(4))
+    details, cond_details, solvers = [], [], []
+    converged = True
+    for l in range(L):
+        layers = model.layers[: l + 1]
+        inner = [layer.activation.noise for layer in layers[:-1]]
+        chain = _chain(model.prior, layers, rho_t[: l + 1], inner + [noises[l]])
+        start = None
+        if init is not None and len(init.details) == L:
+            start = init.details[l].state
+        info = _extremize(chain, solver, tol, max_iter, start)
+        H[l] = info.potential
+        mmse[l] = info.state.V[0]
+        its[l] = info.iterations
+        details.append(info)
+        solvers.append(info.solver)
+        ok = info.converged
+        # conditional entropy H(T_l | X)
+        noisy = [j for j in range(l) if inner[j] > 0]
+        if not noisy:
+            Hc[l] = at[l + 1] * chain.channels[l].output_entropy(0.0)
+            cond_details.append(None)
+        else:
+            j = noisy[0]
+            sub_prior = ChannelPrior(chain.channels[j])
+            sub = Chain(sub_prior, chain.spectra[j + 1:], chain.channels[j + 1:])
+            cstart = None
+            if init is not None and len(init.conditional_details) == L and \
+                    init.conditional_details[l] is not None:
+                cstart = init.conditional_details[l].state
+            cinfo = _extremize(sub, solver, tol, max_iter, cstart)
+            Hc[l] = at[j + 1] * cinfo.potential
+            cond_details.append(cinfo)
+            ok = ok and cinfo.converged
+        if not ok:
+            converged = False
+            msg = info.message if not info.converged else cond_details[-1].message
+            warnings.warn(f"replica: layer {l + 1} did not converge ({msg}); its values are "
+                          "not reliable", ConvergenceWarning, stacklevel=2)
+    I = H - Hc
+    solver_name = solvers[0] if len(set(solvers)) == 1 else "mixed"
+    return ReplicaResult(H, I, Hc, mmse, converged, its.astype(int), solver_name,
+                         details, cond_details)
+
+
+def replica_trajectory(models, **kwargs) -> list[ReplicaResult]:
+    """Replica results for a sequence of models (e.g. a training run), each warm-started
+    from the previous fixed point. Keyword arguments are passed to :func:`replica`."""
+    out: list[ReplicaResult] = []
+    prev = kwargs.pop("init", None)
+    for m in models:
+        prev = replica(m, init=prev, **kwargs)
+        out.append(prev)
+    return out

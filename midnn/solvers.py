@@ -1,0 +1,290 @@
+"""Extremization of the replica potential (digest section 3).
+
+A *chain* is a prior-like object (``mmse``, ``mutual_information``) followed by layers, each
+with a spectrum and a :class:`~midnn.channels.Channel`. Two iterative schemes find the
+stationary points of phi (eq. 3):
+
+* :func:`fixed_point` -- the saddle-point iteration of the paper's supplement (theta equation
+  (50a), A-updates (51)-(52), V-updates (54)-(55)), digest section 3.2;
+* :func:`vamp` -- the ML-VAMP state evolution (digest section 3.3), whose fixed points are the
+  same stationary points and which only needs the LMMSE quantity (60) of each spectrum.
+
+Both return a :class:`State` (the order parameters A, V, A^, V^, theta per layer) and
+:func:`potential` evaluates phi at a state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .channels import Channel
+from .spectra import Empirical, Spectrum, ThetaError
+
+__all__ = ["Chain", "State", "SolveInfo", "fixed_point", "vamp", "potential"]
+
+#: Variances below this are treated as exactly recovered (the layer is frozen).
+_V_FREEZE = 1e-300
+
+
+@dataclass
+class Chain:
+    """prior -> layer_1 -> ... -> layer_L, the object the solvers extremize phi for.
+
+    ``prior`` needs ``mmse(A)``, ``mutual_information(A)`` and ``second_moment``;
+    ``spectra[k]`` and ``channels[k]`` describe layer k+1 (0-based lists).
+    """
+
+    prior: object
+    spectra: list[Spectrum]
+    channels: list[Channel]
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.spectra)
+
+    @property
+    def alphas(self) -> np.ndarray:
+        return np.array([s.alpha for s in self.spectra])
+
+    @property
+    def alpha_tilde(self) -> np.ndarray:
+        return np.concatenate([[1.0], np.cumprod(self.alphas)])
+
+    @property
+    def rho(self) -> np.ndarray:
+        """Second moments of the inputs of each layer (rho_k of the digest)."""
+        out = [self.prior.second_moment]
+        for ch in self.channels[:-1]:
+            out.append(ch.activation.second_moment(ch.rho_tilde))
+        return np.array(out)
+
+
+@dataclass
+class State:
+    """Order parameters (digest section 2): arrays of length L (entry k = layer k+1)."""
+
+    A: np.ndarray
+    V: np.ndarray
+    Ahat: np.ndarray
+    Vhat: np.ndarray
+    theta: np.ndarray
+
+    def copy(self) -> State:
+        return State(*(np.array(x, dtype=float) for x in
+                       (self.A, self.V, self.Ahat, self.Vhat, self.theta)))
+
+    @classmethod
+    def initial(cls, V0: np.ndarray) -> State:
+        V0 = np.asarray(V0, dtype=float)
+        A = np.where(V0 > 0, 0.5 / np.where(V0 > 0, V0, 1.0), 1.0)
+        z = np.zeros_like(V0)
+        return cls(A, V0.copy(), z.copy(), z.copy(), z.copy())
+
+
+@dataclass
+class SolveInfo:
+    """Outcome of one extremization."""
+
+    state: State
+    converged: bool
+    iterations: int
+    solver: str
+    potential: float = np.nan
+    message: str = ""
+    trace: list | None = None
+
+
+def _theta(spec: Spectrum, x: float) -> float:
+    if x <= 0:
+        return 0.0
+    return spec.theta(x)
+
+
+def _hidden_A(chain: Chain, k: int, Ahat_next: float, Vhat: float) -> float:
+    return chain.channels[k].hidden(Ahat_next, Vhat).A
+
+
+def _hidden_V(chain: Chain, k: int, Ahat_next: float, Vhat: float) -> float:
+    return chain.channels[k].hidden(Ahat_next, Vhat).V
+
+
+def _prior_V(chain: Chain, Ahat: float) -> float:
+    return chain.prior.mmse(Ahat)
+
+
+def fixed_point(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
+                damping: float = 0.0, trace: bool = False) -> SolveInfo:
+    """Saddle-point iteration of the paper (digest section 3.2).
+
+    One sweep: backward over layers k = L..1 solving the theta equation (50a) at x = A_k V_k,
+    setting V^_k = theta/A_k, updating A_k by (52) (output) or (51) (hidden), solving (50a)
+    again and setting A^_k = alpha_k theta/V_k; then the V-updates (55) and (54).
+    Convergence: sum_k |V_k - V_k^old| < tol. ``damping`` mixes the old V into the new one.
+    """
+    s = init.copy()
+    L = chain.n_layers
+    alphas = chain.alphas
+    means = np.array([sp.mean for sp in chain.spectra])
+    history = [] if trace else None
+    try:
+        for it in range(1, max_iter + 1):
+            V_old = s.V.copy()
+            for k in reversed(range(L)):
+                if s.V[k] <= _V_FREEZE:
+                    s.theta[k], s.Vhat[k] = 0.0, 0.0
+                else:
+                    s.theta[k] = _theta(chain.spectra[k], s.A[k] * s.V[k])
+                    s.Vhat[k] = s.theta[k] / s.A[k]
+                if k == L - 1:
+                    s.A[k] = chain.channels[k].output_A(s.Vhat[k])
+                else:
+                    s.A[k] = _hidden_A(chain, k, s.Ahat[k + 1], s.Vhat[k])
+                if s.V[k] <= _V_FREEZE:
+                    s.theta[k], s.Ahat[k] = 0.0, means[k] * s.A[k]
+                else:
+                    s.theta[k] = _theta(chain.spectra[k], s.A[k] * s.V[k])
+                    s.Ahat[k] = alphas[k] * s.theta[k] / s.V[k]
+            newV = np.empty(L)
+            for k in reversed(range(L)):
+                newV[k] = (_prior_V(chain, s.Ahat[0]) if k == 0 else
+                           _hidden_V(chain, k - 1, s.Ahat[k], s.Vhat[k - 1]))
+            s.V = (1 - damping) * newV + damping * V_old
+            if not np.all(np.isfinite(s.V)) or np.any(s.V < 0):
+                return SolveInfo(s, False, it, "fixed_point", message="non-finite variance")
+            if trace:
+                history.append(s.copy())
+            if np.sum(np.abs(s.V - V_old)) < tol:
+                return SolveInfo(s, True, it, "fixed_point", trace=history)
+    except ThetaError as err:
+        return SolveInfo(s, False, it, "fixed_point", message=str(err), trace=history)
+    return SolveInfo(s, False, max_iter, "fixed_point", message="max_iter reached",
+                     trace=history)
+
+
+def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
+         damping: float = 0.0, trace: bool = False) -> SolveInfo:
+    """ML-VAMP state evolution (digest section 3.3); same fixed points as :func:`fixed_point`.
+
+    Variables per layer: v1x (= V), a1x (= A^), a2x, tau, a2z (= 1/V^) and g (= A). The
+    initial ``State`` provides v1x = V and a1x = A^ (or 1/V when A^ = 0).
+    """
+    L = chain.n_layers
+    alphas = chain.alphas
+    v1x = np.array(init.V, dtype=float)
+    a1x = np.where(init.Ahat > 0, init.Ahat, 1.0 / np.maximum(v1x, 1e-300))
+    a2z = np.where(init.Vhat > 0, 1.0 / np.maximum(init.Vhat, 1e-300), 1.0)
+    g = np.array(init.A, dtype=float)
+    tau = np.where((init.Vhat > 0) & (init.A > 0),
+                   1.0 / np.maximum(init.A, 1e-300) - init.Vhat, 1.0)
+    tau = np.where(tau > 0, tau, 1.0)
+    a2x = np.zeros(L)
+    history = [] if trace else None
+
+    def as_state() -> State:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            theta = 1.0 / (1.0 + a2z * tau)
+            Vhat = np.where(np.isinf(a2z), 0.0, 1.0 / a2z)
+        return State(g.copy(), v1x.copy(), a1x.copy(), Vhat, theta)
+
+    it = 0
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        for it in range(1, max_iter + 1):
+            v_old = v1x.copy()
+            for k in range(L):
+                if k == 0:
+                    v1x[k] = _prior_V(chain, a1x[0])
+                else:
+                    v1x[k] = _hidden_V(chain, k - 1, a1x[k], 1.0 / a2z[k - 1])
+                if damping:
+                    v1x[k] = (1 - damping) * v1x[k] + damping * v_old[k]
+                if v1x[k] <= _V_FREEZE:
+                    v1x[k] = 0.0
+                    a2x[k] = np.inf
+                    a2z[k] = np.inf
+                    continue
+                a2x[k] = 1.0 / v1x[k] - a1x[k]
+                if not a2x[k] > 0:
+                    return SolveInfo(as_state(), False, it, "vamp",
+                                     message=f"negative precision a2x in layer {k + 1}")
+                v2x = chain.spectra[k].lmmse(a2x[k], tau[k])
+                v1z = tau[k] * (1.0 - a2x[k] * v2x) / alphas[k]
+                a2z[k] = 1.0 / v1z - 1.0 / tau[k]
+                if not a2z[k] > 0:
+                    return SolveInfo(as_state(), False, it, "vamp",
+                                     message=f"negative precision a2z in layer {k + 1}")
+            for k in reversed(range(L)):
+                if k == L - 1:
+                    g[k] = chain.channels[k].output_A(1.0 / a2z[k] if np.isfinite(a2z[k])
+                                                      else 0.0)
+                else:
+                    g[k] = _hidden_A(chain, k, a1x[k + 1],
+                                     1.0 / a2z[k] if np.isfinite(a2z[k]) else 0.0)
+                if not np.isfinite(a2z[k]):
+                    a1x[k] = np.inf
+                    continue
+                t = 1.0 / g[k] - 1.0 / a2z[k]
+                if not t > 0:
+                    return SolveInfo(as_state(), False, it, "vamp",
+                                     message=f"negative variance tau in layer {k + 1}")
+                tau[k] = t
+                v2x = chain.spectra[k].lmmse(a2x[k], tau[k])
+                a1x[k] = 1.0 / v2x - a2x[k]
+            if not np.all(np.isfinite(v1x)):
+                return SolveInfo(as_state(), False, it, "vamp", message="non-finite variance")
+            if trace:
+                history.append(as_state())
+            if np.sum(np.abs(v1x - v_old)) < tol:
+                return SolveInfo(as_state(), True, it, "vamp", trace=history)
+    return SolveInfo(as_state(), False, max_iter, "vamp", message="max_iter reached",
+                     trace=history)
+
+
+def potential(chain: Chain, s: State) -> float:
+    """phi of eq. (3) at the order parameters ``s`` (entropy per n_0 at a stationary point).
+
+    phi = I(x; x + xi/sqrt(A^_1)) + sum_{k<L} at_k I(t_k; t_k + xi'/sqrt(A^_{k+1}) | xi_k)
+          + at_L H(t_L | xi_L; V^_L) - 1/2 sum_k [at_{k-1} A^_k V_k + at_k A_k V^_k
+          - at_{k-1} F_{W_k}(A_k V_k)],   at_k = n_k / n_0.
+    """
+    L = chain.n_layers
+    at = chain.alpha_tilde
+    val = chain.prior.mutual_information(s.Ahat[0]) if s.V[0] > _V_FREEZE else (
+        chain.prior.mutual_information(np.inf))
+    for k in range(L - 1):
+        if s.V[k + 1] > _V_FREEZE:
+            val += at[k + 1] * chain.channels[k].hidden(s.Ahat[k + 1], s.Vhat[k]).mutual_information
+        else:
+            val += at[k + 1] * _noiseless_information(chain.channels[k], s.Vhat[k])
+    val += at[L] * chain.channels[L - 1].output_entropy(s.Vhat[L - 1])
+    for k in range(L):
+        if s.V[k] <= _V_FREEZE:
+            continue
+        x = s.A[k] * s.V[k]
+        spec = chain.spectra[k]
+        F = _spectral_F(spec, x, s.theta[k])
+        val -= 0.5 * (at[k] * s.Ahat[k] * s.V[k] + at[k + 1] * s.A[k] * s.Vhat[k] - at[k] * F)
+    return float(val)
+
+
+def _spectral_F(spec: Spectrum, x: float, theta: float) -> float:
+    """F_W(x) at the theta of eq. (50a); the solver's theta when (50a) cannot be solved."""
+    if not isinstance(spec, Empirical):
+        return spec.F(x)
+    try:
+        return spec.F(x)
+    except ThetaError:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return spec.F(x, theta)
+
+
+def _noiseless_information(channel: Channel, Vhat: float) -> float:
+    """I(t; t | omega) = H(t | omega): finite only for a discrete t (a frozen layer)."""
+    if channel.activation.is_discrete:
+        return channel.output_entropy(Vhat)
+    return np.inf
+
+
+def with_damping(info: SolveInfo, damping: float) -> SolveInfo:  # pragma: no cover - helper
+    return replace(info, message=info.message + f" (damping {damping})")

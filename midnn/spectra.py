@@ -1,0 +1,217 @@
+"""Spectra of W^T W for orthogonally invariant weight matrices (digest section 1.4, eq. 6).
+
+A layer W in R^{n_out x n_in} enters the replica formula only through
+
+* ``alpha = n_out / n_in`` and the limiting distribution of the eigenvalues lambda of W^T W
+  (n_in of them, zeros included when alpha < 1);
+* the spectral function F_W(x) of eq. (6),
+
+      F_W(x) = extr_theta { 2 alpha theta + (alpha - 1) log(1 - theta)
+                            + E_lambda log[x lambda + (1 - theta)(1 - alpha theta)] },
+
+  whose stationarity condition (50a) is the Stieltjes-transform equation
+  (1 - theta) E_lambda[1 / (x lambda + (1 - theta)(1 - alpha theta))] = 1;
+* the LMMSE quantity of the ML-VAMP state evolution (eq. 60), tau E_lambda[1/(lambda + a tau)].
+
+Two spectra are provided: :class:`MarchenkoPastur` (i.i.d. N(0, 1/n_in) entries, closed forms:
+theta*(x) = x, F_W(x) = alpha x) and :class:`Empirical` (the eigenvalues of a given matrix).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import brentq
+
+from . import _validate as check
+
+__all__ = ["Spectrum", "MarchenkoPastur", "Empirical", "ThetaError"]
+
+
+class ThetaError(ArithmeticError):
+    """The theta equation (50a) has no root on the physical branch for this argument."""
+
+
+class Spectrum(ABC):
+    """Limiting spectral distribution of W^T W together with alpha = n_out / n_in."""
+
+    alpha: float
+
+    @property
+    @abstractmethod
+    def mean(self) -> float:
+        """E lambda (= alpha for Gaussian weights of variance 1/n_in)."""
+
+    @abstractmethod
+    def stieltjes(self, s: float) -> float:
+        """G(s) = E[1/(lambda - s)] for s < min lambda (s < 0 always works)."""
+
+    def lmmse(self, a: float, tau: float) -> float:
+        """tau E[1/(lambda + a tau)], eq. (60): the LMMSE variance of x in ML-VAMP."""
+        return tau * self.stieltjes(-a * tau)
+
+    @abstractmethod
+    def theta(self, x: float, guess: float | None = None) -> float:
+        """The root theta*(x) of eq. (50a) on the branch continuous from theta*(0) = 0."""
+
+    @abstractmethod
+    def F(self, x: float, theta: float | None = None) -> float:
+        """F_W(x) of eq. (6), evaluated at ``theta`` (default: theta*(x))."""
+
+
+@dataclass(frozen=True)
+class MarchenkoPastur(Spectrum):
+    """Spectrum of W^T W for W with i.i.d. N(0, 1/n_in) entries, alpha = n_out / n_in."""
+
+    alpha: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "alpha", check.positive("alpha", self.alpha))
+
+    @property
+    def mean(self) -> float:
+        return self.alpha
+
+    def stieltjes(self, s: float) -> float:
+        s = float(s)
+        if s >= 0:
+            raise ValueError(f"s must be < 0 for the Marchenko-Pastur Stieltjes transform, "
+                             f"got {s!r}")
+        b = 1.0 + s - self.alpha
+        d = np.sqrt(b * b - 4.0 * s)
+        # the two algebraically equal forms, chosen to avoid cancellation
+        return float(2.0 / (d - b)) if b <= 0 else float((-b - d) / (2.0 * s))
+
+    def theta(self, x: float, guess: float | None = None) -> float:
+        return float(x)
+
+    def F(self, x: float, theta: float | None = None) -> float:
+        """F_W(x) = alpha x on the physical branch (``theta`` is ignored: theta* = x)."""
+        return self.alpha * float(x)
+
+    def sample_eigvals(self, n_in: int, rng=None) -> np.ndarray:
+        """Eigenvalues of W^T W for one draw of W (n_out = round(alpha n_in))."""
+        from .priors import as_generator
+
+        n_out = max(int(round(self.alpha * n_in)), 1)
+        W = as_generator(rng).standard_normal((n_out, n_in)) / np.sqrt(n_in)
+        return np.linalg.eigvalsh(W.T @ W) if n_out >= n_in else np.concatenate(
+            [np.zeros(n_in - n_out), np.linalg.eigvalsh(W @ W.T)])
+
+
+@dataclass(frozen=True)
+class Empirical(Spectrum):
+    """The empirical spectrum of W^T W: ``eigvals`` (n_in values) and ``alpha`` = n_out/n_in.
+
+    Eigenvalues below 1e-12 max(lambda) are set to exactly zero (they are zero modes of W
+    when alpha < 1). At most ceil(alpha n_in) eigenvalues may be non-zero (the rank of W).
+    """
+
+    eigvals: np.ndarray
+    alpha: float
+    _zero_fraction: float = field(init=False, repr=False)
+    _lam_min: float = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        lam = check.eigenvalues("eigvals", self.eigvals).copy()
+        alpha = check.positive("alpha", self.alpha)
+        top = float(lam.max()) if lam.size else 0.0
+        lam[lam <= 1e-12 * max(top, 1e-300)] = 0.0
+        if top <= 0:
+            raise ValueError("eigvals must contain at least one positive eigenvalue")
+        n = lam.size
+        nonzero = int(np.count_nonzero(lam))
+        if nonzero > int(np.ceil(alpha * n - 1e-9)):
+            raise ValueError(
+                f"eigvals has {nonzero} non-zero values but W with alpha={alpha:g} and n_in={n} "
+                f"has rank <= {int(np.ceil(alpha * n - 1e-9))}: pass the n_in eigenvalues of "
+                "W^T W (zeros included), not those of W W^T")
+        lam = np.sort(lam)
+        lam.setflags(write=False)
+        object.__setattr__(self, "eigvals", lam)
+        object.__setattr__(self, "alpha", alpha)
+        object.__setattr__(self, "_zero_fraction", 1.0 - nonzero / n)
+        object.__setattr__(self, "_lam_min", float(lam[0]))
+
+    @classmethod
+    def from_matrix(cls, W) -> Empirical:
+        """Spectrum of a weight matrix W (n_out x n_in, as in ``torch.nn.Linear``)."""
+        W = np.asarray(W, dtype=float)
+        if W.ndim != 2:
+            raise ValueError(f"W must be a 2-D matrix, got shape {W.shape}")
+        n_out, n_in = W.shape
+        if n_out >= n_in:
+            lam = np.linalg.eigvalsh(W.T @ W)
+        else:
+            lam = np.concatenate([np.zeros(n_in - n_out), np.linalg.eigvalsh(W @ W.T)])
+        return cls(lam, n_out / n_in)
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, Empirical) and self.alpha == other.alpha
+                and np.array_equal(self.eigvals, other.eigvals))
+
+    def __hash__(self) -> int:
+        return hash((self.alpha, self.eigvals.tobytes()))
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.eigvals))
+
+    def stieltjes(self, s: float) -> float:
+        if s >= self._lam_min:
+            raise ValueError(f"s must be < min eigenvalue {self._lam_min:g}, got {s!r}")
+        return float(np.mean(1.0 / (self.eigvals - s)))
+
+    def _h(self, theta: float, x: float) -> float:
+        c = (1.0 - theta) * (1.0 - self.alpha * theta)
+        return (1.0 - theta) * float(np.mean(1.0 / (x * self.eigvals + c))) - 1.0
+
+    def theta_max(self, x: float) -> float:
+        """Largest theta keeping x lambda + (1-theta)(1-alpha theta) > 0 for all lambda."""
+        a = self.alpha
+        disc = (1.0 - a) ** 2 - 4.0 * a * x * self._lam_min
+        return float(((1.0 + a) - np.sqrt(max(disc, 0.0))) / (2.0 * a))
+
+    def theta(self, x: float, guess: float | None = None) -> float:
+        x = float(x)
+        if x <= 0:
+            return 0.0
+        hi = min(self.theta_max(x), 1.0)
+        # walk up from 0 to the first sign change of h (the physical branch)
+        lo = 0.0
+        h_lo = self._h(0.0, x)
+        if h_lo >= 0:
+            return 0.0
+        grid = hi * (1.0 - np.logspace(-1, -13, 25))
+        for t in np.concatenate([[hi * 0.5], grid]):
+            if t <= lo:
+                continue
+            ht = self._h(t, x)
+            if ht > 0:
+                return float(brentq(self._h, lo, t, args=(x,), xtol=1e-15, rtol=1e-15))
+            lo = t
+        if hi >= 1.0 and self.alpha < 1.0 and self._zero_fraction >= 1.0 - self.alpha - 1e-12:
+            # past x_c = (1 - alpha) E'[1/lambda] the non-trivial root has merged with
+            # theta = 1, which is then the physical stationary point (its log(1 - theta)
+            # singularities cancel between the two terms of eq. (6))
+            return 1.0
+        raise ThetaError(f"the theta equation (50a) has no root below theta_max={hi:.6g} for "
+                         f"x={x:.6g} (alpha={self.alpha:g}); use the ML-VAMP solver")
+
+    def F(self, x: float, theta: float | None = None) -> float:
+        x = float(x)
+        if theta is None:
+            theta = self.theta(x)
+        a, t = self.alpha, float(theta)
+        f0 = self._zero_fraction
+        nz = self.eigvals[self.eigvals > 0]
+        # zero modes give f0 log[(1-t)(1-a t)]; grouping log(1-t) terms keeps theta -> 1 finite
+        coef = a - 1.0 + f0
+        val = 2 * a * t + (1.0 - f0) * np.mean(np.log(x * nz + (1.0 - t) * (1.0 - a * t)))
+        if f0 > 0:
+            val += f0 * np.log1p(-a * t)
+        if coef != 0.0 and abs(coef) > 1e-12:
+            val += coef * np.log1p(-t)
+        return float(val)
