@@ -79,12 +79,19 @@ def truncated_normal(alpha: np.ndarray, beta: np.ndarray):
     with np.errstate(invalid="ignore"):
         logz = lb + _log1mexp(la - lb)
     lpa, lpb = _log_phi(alpha), _log_phi(beta)
-    ea, eb = np.exp(lpa - logz), np.exp(lpb - logz)
-    m1 = ea - eb
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
+        ea, eb = np.exp(lpa - logz), np.exp(lpb - logz)
+        m1 = ea - eb
         ta = np.where(np.isfinite(alpha), alpha * ea, 0.0)
         tb = np.where(np.isfinite(beta), beta * eb, 0.0)
-    s2 = 1.0 + ta - tb
+        s2 = 1.0 + ta - tb
+    # an interval whose probability underflows carries no weight: give it the moments of a
+    # point mass at the nearest end so that 0 * moments stays 0
+    bad = ~(np.isfinite(m1) & np.isfinite(s2))
+    if np.any(bad):
+        point = np.clip(0.0, alpha, beta)
+        m1 = np.where(bad, point, m1)
+        s2 = np.where(bad, point * point, s2)
     return logz, m1, s2
 
 
@@ -316,4 +323,49 @@ class Channel:
         return HiddenValues(max(mi, 0.0), float(np.dot(w, g * g)), float(np.dot(w, var_t)))
 
     def _hidden_tanh(self, Ahat: float, m: float, v: float) -> HiddenValues:
-        raise NotImplementedError("Tanh hidden layers are not implemented yet")
+        """Hidden tanh channel: u ~ N(0, m+v) outermost (Gauss-Hermite, tanh is smooth),
+        omega | u and xi' inner, and p(y | omega) = int N(u'; omega, v) N(y; tanh u', 1/A^)
+        by a Gauss-Hermite rule centred on the posterior mode of u' (Laplace centring,
+        a few vectorized Newton steps started at the u that generated y)."""
+        Ahat = min(Ahat, _A_INF)
+        su = np.sqrt(m + v)
+        kappa = m / (m + v)
+        zu, wu = hermite(64)
+        zz, wz = hermite(_INNER_ORDER)
+        ze, we = hermite(_INNER_ORDER)
+        if kappa == 0:
+            zz, wz = np.zeros(1), np.ones(1)
+        u = su * zu
+        omega = kappa * u[:, None, None] + np.sqrt(kappa * v) * zz[None, :, None]
+        y = np.tanh(u)[:, None, None] + ze[None, None, :] / np.sqrt(Ahat)
+        omega, y = np.broadcast_arrays(omega, y)
+        U = np.broadcast_to(u[:, None, None], omega.shape).ravel().copy()
+        omega, y = omega.ravel(), y.ravel()
+        w = (wu[:, None, None] * wz[None, :, None] * we[None, None, :]).ravel()
+        # posterior mode of u' given (y, omega): Newton on -log N(u';omega,v) N(y;tanh u',1/A)
+        for _ in range(8):
+            th = np.tanh(U)
+            d1 = 1.0 - th**2
+            grad = (U - omega) / v - Ahat * (y - th) * d1
+            hess = 1.0 / v + Ahat * (d1**2 + 2.0 * (y - th) * th * d1)
+            hess = np.maximum(hess, 1.0 / v)
+            U = U - grad / hess
+        th = np.tanh(U)
+        d1 = 1.0 - th**2
+        curv = np.maximum(1.0 / v + Ahat * (d1**2 + 2.0 * (y - th) * th * d1), 0.25 / v)
+        zk, wk = hermite(48)
+        up = U[:, None] + zk[None, :] / np.sqrt(curv)[:, None]
+        tp = np.tanh(up)
+        logint = (-0.5 * (up - omega[:, None]) ** 2 / v - 0.5 * Ahat * (y[:, None] - tp) ** 2
+                  + 0.5 * zk[None, :] ** 2)
+        mx = logint.max(axis=1, keepdims=True)
+        e = wk[None, :] * np.exp(logint - mx)
+        Z = e.sum(axis=1)
+        logp = (mx[:, 0] + np.log(Z) + _LOG_SQRT_2PI - 0.5 * np.log(curv)
+                - 0.5 * np.log(2 * np.pi * v) + 0.5 * np.log(Ahat / (2 * np.pi)))
+        post = e / Z[:, None]
+        t_mean = np.sum(post * tp, axis=1)
+        var_t = np.sum(post * (tp - t_mean[:, None]) ** 2, axis=1)
+        g = np.sum(post * (up - omega[:, None]), axis=1) / v
+        mi = -float(np.dot(w, logp)) - 0.5 * np.log(2 * np.pi * np.e / Ahat)
+        return HiddenValues(max(mi, 0.0), float(np.dot(w, g * g)), float(np.dot(w, var_t)))

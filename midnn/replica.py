@@ -246,9 +246,14 @@ def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter:
             Hc[l] = at[j + 1] * cinfo.potential
             cond_details.append(cinfo)
             ok = ok and cinfo.converged
+        if ok and not (np.isfinite(H[l]) and np.isfinite(Hc[l])):
+            ok = False
+            info.message = ("a noiseless continuous hidden layer is exactly recovered (V = 0); "
+                            "its replica limit is not implemented")
         if not ok:
             converged = False
-            msg = info.message if not info.converged else cond_details[-1].message
+            msg = info.message if not info.converged else (
+                cond_details[-1].message if cond_details[-1] is not None else info.message)
             warnings.warn(f"replica: layer {l + 1} did not converge ({msg}); its values are "
                           "not reliable", ConvergenceWarning, stacklevel=2)
     I = H - Hc
