@@ -75,8 +75,11 @@ def test_output_entropy_against_quad(act):
             if p.slope == 0:
                 total += -P * np.log(P) if P > 0 else 0.0
             else:
-                dens = lambda u: np.exp(-0.5 * (u - w) ** 2 / v) / np.sqrt(2 * np.pi * v)  # noqa: E731
-                val, _ = integrate.quad(lambda u: -dens(u) * np.log(dens(u) / p.slope),
+                def integrand(u, w=w, slope=p.slope):
+                    dens = np.exp(-0.5 * (u - w) ** 2 / v) / np.sqrt(2 * np.pi * v)
+                    return -dens * np.log(dens / slope)
+
+                val, _ = integrate.quad(integrand,
                                         max(p.lo, w - 12 * sv), min(p.hi, w + 12 * sv),
                                         epsabs=1e-13)
                 total += val

@@ -82,7 +82,8 @@ def test_published_binary_sign_is_the_reference_freeze_artifact():
 
     out = Channel(Sign(0.01), model.second_moments()[1][0])
     A1 = out.output_A(0.0)
-    artifact = Binary(0.5).mutual_information(spec.alpha * A1) + spec.alpha * out.output_entropy(0.0)
+    artifact = (Binary(0.5).mutual_information(spec.alpha * A1)
+                + spec.alpha * out.output_entropy(0.0))
     assert abs(artifact - case["entropy"]) < 1e-12
     assert res.entropy[0] < case["entropy"] - 1e-5
     # the conditional entropy (closed form) agrees with the published one
@@ -201,11 +202,11 @@ def test_deep_linear_close_to_logdet_of_random_products():
     size of its finite-n fluctuations (~1e-3 at n = 300, measured over draws)."""
     n, widths = 300, [300, 450, 225, 180]
     rng = np.random.default_rng(11)
-    Ws = [rng.standard_normal((b, a)) / np.sqrt(a) for a, b in zip(widths, widths[1:])]
+    Ws = [rng.standard_normal((b, a)) / np.sqrt(a) for a, b in zip(widths, widths[1:], strict=False)]
     noises = [0.0, 0.0, 0.1]
     ex = exact.linear_gaussian(Ws, noises)
     mp = replica(Model(Gaussian(0, 1), [Layer(MarchenkoPastur(b / a), Linear(nz)) for a, b, nz
-                                        in zip(widths, widths[1:], noises)]))
+                                        in zip(widths, widths[1:], noises, strict=False)]))
     emp = replica(Model(Gaussian(0, 1), [Layer(Empirical.from_matrix(W), Linear(nz))
                                          for W, nz in zip(Ws, noises, strict=True)]))
     assert mp.converged and emp.converged
