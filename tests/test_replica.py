@@ -202,7 +202,8 @@ def test_deep_linear_close_to_logdet_of_random_products():
     size of its finite-n fluctuations (~1e-3 at n = 300, measured over draws)."""
     n, widths = 300, [300, 450, 225, 180]
     rng = np.random.default_rng(11)
-    Ws = [rng.standard_normal((b, a)) / np.sqrt(a) for a, b in zip(widths, widths[1:], strict=False)]
+    Ws = [rng.standard_normal((b, a)) / np.sqrt(a)
+          for a, b in zip(widths, widths[1:], strict=False)]
     noises = [0.0, 0.0, 0.1]
     ex = exact.linear_gaussian(Ws, noises)
     mp = replica(Model(Gaussian(0, 1), [Layer(MarchenkoPastur(b / a), Linear(nz)) for a, b, nz

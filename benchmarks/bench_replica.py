@@ -1,0 +1,96 @@
+"""Replica engine benchmark: time per `replica(model)` call (eigendecompositions excluded).
+
+Run: ``python benchmarks/bench_replica.py`` (or ``make bench``). Prints one table row per
+configuration with the wall time per call, the iterations and the check of the flagship
+against its published value, then the effect of doubling the quadrature order and
+tightening the tolerance on the flagship entropy.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import time
+
+import numpy as np
+
+from midnn import Layer, Model, quadrature, replica, replica_trajectory
+from midnn.activations import HardTanh, Linear, ReLU, Sign
+from midnn.priors import Binary, GaussBernoulli, Gaussian
+from midnn.spectra import Empirical, MarchenkoPastur
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def timed(fn, repeat=1):
+    best = np.inf
+    out = None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def flagship():
+    rs = np.random.RandomState(42)
+    W1 = rs.randn(1500, 1000) / np.sqrt(1000)
+    W2 = rs.randn(1125, 1500) / np.sqrt(1500)
+    return Model(Gaussian(0, 1), [Layer(Empirical.from_matrix(W1), HardTanh(0.0)),
+                                  Layer(Empirical.from_matrix(W2), ReLU(1e-5))])
+
+
+def main() -> None:
+    rows = []
+    fl = flagship()
+    published = None
+    pv = ROOT.parent / "shared" / "reference" / "published_values.json"
+    if pv.exists():
+        published = json.loads(pv.read_text())["cases"][10]["entropy"]
+    configs = {
+        "1 layer Gaussian->ReLU(1e-2), MP 2": Model(Gaussian(), [Layer(MarchenkoPastur(2.0),
+                                                                       ReLU(0.01))]),
+        "1 layer GaussBernoulli->Sign, MP 2": Model(GaussBernoulli(0.2), [
+            Layer(MarchenkoPastur(2.0), Sign(0.01))]),
+        "1 layer Binary->Linear, MP 2": Model(Binary(), [Layer(MarchenkoPastur(2.0),
+                                                               Linear(0.01))]),
+        "3 layers linear, MP": Model(Gaussian(), [Layer(MarchenkoPastur(a), Linear(nz)) for a, nz
+                                                  in ((1.5, 0.0), (0.8, 0.0), (0.5, 1e-3))]),
+        "2 layers ReLU(0)->Linear(1e-3), MP": Model(Gaussian(), [
+            Layer(MarchenkoPastur(1.2), ReLU(0.0)), Layer(MarchenkoPastur(0.8), Linear(1e-3))]),
+        "flagship HardTanh(0)->ReLU(1e-5), empirical": fl,
+    }
+    for name, model in configs.items():
+        dt, res = timed(lambda m=model: replica(m))
+        extra = ""
+        if name.startswith("flagship") and published is not None:
+            extra = f"|H - published| = {abs(res.entropy[-1] - published):.1e}"
+        rows.append((name, dt, int(np.sum(res.iterations)), res.converged, extra))
+    # trajectory of 200 slightly perturbed 3-layer (linear) models, warm started
+    rng = np.random.default_rng(0)
+    base = [np.sort(MarchenkoPastur(a).sample_eigvals(200, rng)) for a in (1.0, 1.0, 0.5)]
+    models = []
+    for k in range(200):
+        scale = 1.0 + 0.002 * k
+        models.append(Model(Gaussian(), [Layer(Empirical(lam * scale, a), Linear(nz)) for lam, a, nz
+                                         in zip(base, (1.0, 1.0, 0.5), (0.0, 0.0, 1e-5),
+                                                strict=True)]))
+    dt, traj = timed(lambda: replica_trajectory(models))
+    rows.append(("trajectory: 200 x 3-layer linear, warm", dt, 0, all(r.converged for r in traj),
+                 ""))
+    print(f"{'configuration':50s} {'time/call':>10s} {'iters':>6s} {'conv':>5s}  notes")
+    for name, dt, its, conv, extra in rows:
+        print(f"{name:50s} {dt * 1e3:8.1f} ms {its:6d} {str(conv):>5s}  {extra}")
+    # accuracy knobs on the flagship
+    h0 = replica(fl).entropy[-1]
+    quadrature.set_order(2)
+    try:
+        h1 = replica(fl, tol=1e-12).entropy[-1]
+    finally:
+        quadrature.set_order(1)
+    print(f"\nflagship entropy {h0:.12f}; doubling quadrature orders and tol=1e-12 changes it by "
+          f"{abs(h1 - h0):.1e}")
+
+
+if __name__ == "__main__":
+    main()
