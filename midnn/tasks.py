@@ -1,0 +1,372 @@
+"""Benchmark tasks: random deep stochastic networks with a known (replica) information content.
+
+A :class:`Task` draws the Gaussian weight matrices of a network X -> T_1 -> ... -> T_L,
+
+    T_l = f_l(W_l T_{l-1} + xi_l),   W_l[i, j] ~ N(0, sigma_l^2 / n_{l-1}),   xi_l ~ N(0, Delta_l),
+
+samples (X, T_l) pairs from it, and gives the ground truth I(X; T_l) and H(T_l) from the
+replica formula evaluated with the *empirical* spectra of the actual matrices
+(:class:`midnn.spectra.Empirical`), and, for linear networks with a Gaussian input, the exact
+log-determinant values of :func:`midnn.exact.linear_gaussian`.  This is the setting of the
+paper's Figure 2 (digest section 5.3): a benchmark of non-parametric MI estimators
+(:mod:`midnn.estimators`) on deep, high-dimensional data with a known answer.
+
+Noise and observed layers
+-------------------------
+``noise`` is the variance Delta_L of the last layer (the evaluated layer of the paper, 1e-5);
+the hidden layers are noiseless unless ``hidden_noise`` is given.  The ground truth of entry
+l (layer l) is that of the chain X -> ... -> T_l in which T_l is observed through the
+``readout_noise`` (default: the last layer's noise), as in :func:`midnn.replica`; for the
+last layer this is the network as sampled.
+
+Samples
+-------
+:meth:`Task.sample` returns ``(x, t)`` where ``t[l-1]`` is T_l *with* its own noise (what the
+network outputs; for noiseless hidden layers it is deterministic given x).
+:meth:`Task.sample_with_clean` also returns ``clean[l-1] = f_l(W_l T_{l-1})``, the noise-free
+activation of layer l computed from the sampled input T_{l-1} of that layer: these are the
+mixture centres that :class:`midnn.estimators.KDEBound` and :class:`~midnn.estimators.Binning`
+take (for a linear last layer T_L = clean_L + N(0, Delta_L I) exactly; for a non-linear one
+midnn puts the noise before f, the KDE convention after f).
+
+Units: nats; ``per_n0`` values are divided by the input dimension n_0 (the replica
+convention), totals are not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validate as check
+from .activations import Activation, HardTanh, LeakyReLU, Linear, ReLU, Sign, Tanh
+from .estimators import (
+    Binning,
+    EntropyEstimator,
+    KDEBound,
+    MutualInformationEstimator,
+)
+from .exact import ExactResult, linear_gaussian
+from .model import Layer, Model
+from .priors import Gaussian, Prior, as_generator
+from .replica import ReplicaResult, replica
+from .spectra import Empirical
+
+__all__ = ["Task", "TaskSample", "ACTIVATIONS", "make_activation", "estimate_mi",
+           "figure2_sweep", "Figure2Sweep", "estimator_errors"]
+
+#: Activation names accepted by :class:`Task` (instances are accepted too).
+ACTIVATIONS = {"linear": Linear, "relu": ReLU, "hardtanh": HardTanh, "tanh": Tanh,
+               "sign": Sign, "leaky_relu": LeakyReLU}
+
+
+def make_activation(spec, noise: float = 0.0) -> Activation:
+    """An :class:`Activation` from a name in :data:`ACTIVATIONS` or an instance, with ``noise``."""
+    if isinstance(spec, Activation):
+        return spec.with_noise(check.noise("noise", noise))
+    if isinstance(spec, str) and spec.lower() in ACTIVATIONS:
+        return ACTIVATIONS[spec.lower()](noise=check.noise("noise", noise))
+    raise ValueError(f"activation must be a midnn Activation or one of "
+                     f"{sorted(ACTIVATIONS)}, got {spec!r}")
+
+
+def _int_at_least(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _per_layer(name: str, value, n_layers: int, fn) -> list[float]:
+    if np.ndim(value) == 0:
+        return [fn(name, value)] * n_layers
+    values = list(value)
+    if len(values) != n_layers:
+        raise ValueError(f"{name} must be a scalar or hold {n_layers} values, got {len(values)}")
+    return [fn(f"{name}[{i}]", v) for i, v in enumerate(values)]
+
+
+class TaskSample(tuple):
+    """``(x, t, clean)``: input, noisy layers T_1..T_L, noise-free activations (lists)."""
+
+    __slots__ = ()
+
+    def __new__(cls, x, t, clean):
+        return super().__new__(cls, (x, t, clean))
+
+    x = property(lambda self: self[0])
+    t = property(lambda self: self[1])
+    clean = property(lambda self: self[2])
+
+
+class Task:
+    """A random deep stochastic network with its replica (and, if linear, exact) information.
+
+    Parameters
+    ----------
+    prior : midnn.priors.Prior or None
+        Law of the i.i.d. input components (default N(0, 1)).
+    widths : sequence of int
+        [n_0, n_1, ..., n_L] (at least two entries, all >= 1).
+    activations : sequence of (str or Activation)
+        L activations ('linear', 'relu', 'hardtanh', 'tanh', 'sign', 'leaky_relu' or
+        instances; their own noise is replaced by the task's noises).
+    sigma : float or sequence of float
+        Weight scale: W_l has i.i.d. N(0, sigma_l^2 / n_{l-1}) entries (one value for all
+        layers, or one per layer).
+    noise : float
+        Noise variance Delta_L > 0 of the last (evaluated) layer; default 1e-5 as in the paper.
+    seed : int
+        Seed of the weight matrices (samples take their own ``rng``).
+    hidden_noise : float or sequence of float
+        Noise variance(s) of the hidden layers 1..L-1 (default 0: deterministic).
+    readout_noise : float, optional
+        Noise through which a hidden layer is observed in the ground truth (default: ``noise``).
+    """
+
+    def __init__(self, prior: Prior | None, widths: Sequence[int], activations: Sequence,
+                 sigma=1.0, noise: float = 1e-5,
+                 seed: int = 0, *, hidden_noise=0.0, readout_noise: float | None = None):
+        prior = Gaussian() if prior is None else prior
+        if not isinstance(prior, Prior):
+            raise ValueError(f"prior must be a midnn.priors.Prior, got {type(prior).__name__}")
+        if isinstance(widths, (str, bytes)) or np.ndim(widths) != 1:
+            raise ValueError(f"widths must be a sequence [n_0, ..., n_L], got {widths!r}")
+        widths = [_int_at_least(f"widths[{i}]", w, 1) for i, w in enumerate(widths)]
+        if len(widths) < 2:
+            raise ValueError(f"widths must hold at least [n_0, n_1], got {widths}")
+        L = len(widths) - 1
+        if isinstance(activations, (str, Activation)):
+            activations = [activations]
+        activations = list(activations)
+        if len(activations) != L:
+            raise ValueError(f"activations must hold {L} entries (one per layer), got "
+                             f"{len(activations)}")
+        self.noise = check.positive("noise", noise)
+        hidden = _per_layer("hidden_noise", hidden_noise, L - 1, check.noise) if L > 1 else []
+        self.noises = [*hidden, self.noise]
+        self.readout_noise = (self.noise if readout_noise is None
+                              else check.positive("readout_noise", readout_noise))
+        self.sigmas = _per_layer("sigma", sigma, L, check.positive)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise ValueError(f"seed must be an integer, got {seed!r}")
+        self.seed = int(seed)
+        self.prior = prior
+        self.widths = widths
+        self.activations = [make_activation(a, nz)
+                            for a, nz in zip(activations, self.noises, strict=True)]
+        g = np.random.default_rng(self.seed)
+        self.weights = [s / np.sqrt(n_in) * g.standard_normal((n_out, n_in))
+                        for s, n_in, n_out in zip(self.sigmas, widths[:-1], widths[1:],
+                                                  strict=True)]
+        self.model = Model(prior, [Layer(Empirical.from_matrix(W), a)
+                                   for W, a in zip(self.weights, self.activations, strict=True)])
+        self._replica: dict = {}
+        self._last: ReplicaResult | None = None
+
+    # ------------------------------------------------------------------ description
+    @property
+    def n0(self) -> int:
+        return self.widths[0]
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.widths) - 1
+
+    @property
+    def is_linear_gaussian(self) -> bool:
+        """All layers linear and a Gaussian input: :meth:`exact` is available."""
+        return isinstance(self.prior, Gaussian) and all(
+            isinstance(a, Linear) for a in self.activations)
+
+    def __repr__(self) -> str:
+        acts = "-".join(type(a).__name__ for a in self.activations)
+        sig = f"{self.sigmas[0]:g}" if len(set(self.sigmas)) == 1 else str(self.sigmas)
+        return (f"Task(widths={self.widths}, activations={acts}, sigma={sig}, "
+                f"noise={self.noise:g}, seed={self.seed})")
+
+    def _layer(self, layer) -> int:
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
+            raise ValueError(f"layer must be an integer in 1..{self.n_layers}, got {layer!r}")
+        if not 1 <= layer <= self.n_layers:
+            raise ValueError(f"layer must be in 1..{self.n_layers}, got {layer}")
+        return int(layer)
+
+    # ------------------------------------------------------------------ samples
+    def sample_with_clean(self, n_samples: int, rng=None) -> TaskSample:
+        """``(x, t, clean)``: x (N, n_0), t[l-1] = T_l with its noise, and
+        clean[l-1] = f_l(W_l T_{l-1}), the noise-free activation of layer l (see module doc)."""
+        n = _int_at_least("n_samples", n_samples, 1)
+        g = as_generator(rng)
+        x = self.prior.sample((n, self.n0), g)
+        t, clean, prev = [], [], x
+        for W, act in zip(self.weights, self.activations, strict=True):
+            z = prev @ W.T
+            clean.append(act.f(z))
+            prev = act.sample(z, g) if act.noise > 0 else clean[-1]
+            t.append(prev)
+        return TaskSample(x, t, clean)
+
+    def sample(self, n_samples: int, rng=None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """``(x, t)``: x of shape (N, n_0) and t[l-1] = T_l (N, n_l) *with* its noise."""
+        x, t, _ = self.sample_with_clean(n_samples, rng)
+        return x, t
+
+    # ------------------------------------------------------------------ ground truth
+    def replica(self, **kwargs) -> ReplicaResult:
+        """Replica result of every layer, nats per n_0 (cached per keyword arguments).
+
+        ``kwargs`` go to :func:`midnn.replica` (``solver``, ``tol``, ``max_iter``); the
+        readout noise is the task's.  The ``true_*`` methods use the last result computed
+        (the default arguments if none was).
+        """
+        key = tuple(sorted(kwargs.items()))
+        if key not in self._replica:
+            self._replica[key] = replica(self.model, readout_noise=self.readout_noise, **kwargs)
+        self._last = self._replica[key]
+        return self._last
+
+    def exact(self) -> ExactResult:
+        """Exact log-det values per n_0 (:func:`midnn.exact.linear_gaussian`); linear only."""
+        if not self.is_linear_gaussian:
+            raise ValueError("exact() needs a Gaussian prior and linear activations only")
+        return linear_gaussian(self.weights, self.noises, var=self.prior.var,
+                               readout_noise=self.readout_noise)
+
+    def true_mutual_information(self, layer: int | None = None, *, total: bool = False) -> float:
+        """Replica I(X; T_layer) per n_0 (``total=True``: in nats for the whole layer)."""
+        layer = self.n_layers if layer is None else self._layer(layer)
+        v = float((self._last or self.replica()).mutual_information[layer - 1])
+        return v * self.n0 if total else v
+
+    def true_entropy(self, layer: int | None = None, *, total: bool = False) -> float:
+        """Replica H(T_layer) per n_0 (``total=True``: in nats for the whole layer)."""
+        layer = self.n_layers if layer is None else self._layer(layer)
+        v = float((self._last or self.replica()).entropy[layer - 1])
+        return v * self.n0 if total else v
+
+
+# ---------------------------------------------------------------------------- estimation
+
+
+def estimate_mi(task: Task, estimator: MutualInformationEstimator, n_samples: int,
+                layer: int | None = None, rng=None, *, sample: TaskSample | None = None,
+                use_clean: bool | None = None) -> float:
+    """An estimator's I(X; T_layer) on samples of ``task``, in nats per n_0.
+
+    KDE bounds and binning are given the noise-free activations (their convention: the KDE
+    adds its own kernel noise, binning discretises the deterministic layer); other estimators
+    get the noisy T_l.  ``use_clean`` overrides the choice, ``sample`` reuses a draw.
+    """
+    if not isinstance(estimator, MutualInformationEstimator):
+        raise ValueError(f"estimator must be a MutualInformationEstimator, got "
+                         f"{type(estimator).__name__}")
+    layer = task.n_layers if layer is None else task._layer(layer)
+    s = task.sample_with_clean(n_samples, rng) if sample is None else sample
+    if use_clean is None:
+        use_clean = isinstance(estimator, (KDEBound, Binning))
+    t = (s.clean if use_clean else s.t)[layer - 1]
+    return float(estimator.estimate(s.x, t)) / task.n0
+
+
+@dataclass
+class Figure2Sweep:
+    """Results of :func:`figure2_sweep`; MI values per n_0 in nats, last axis = sigma."""
+
+    sigmas: np.ndarray
+    n0: int
+    n_samples: int
+    kde_noises: tuple[float, ...]
+    bin_widths: tuple[float, ...]
+    kde_upper: dict  # name -> (n_kde, n_sigma)
+    kde_lower: dict
+    binning: dict  # name -> (n_bins, n_sigma)
+    replica: dict  # name -> (n_layers, n_sigma): replica I(X; T_l)/n_0, row -1 = T_L
+    exact: dict  # name -> (n_layers, n_sigma): exact log-det values (linear networks only)
+    log_n: float  # log(n_samples)/n_0: the ceiling of the sample-based estimators
+
+
+def figure2_sweep(networks: dict, sigmas, *, n0: int = 100, n_samples: int = 500,
+                  noise: float = 1e-5, kde_noises=(1e-3, 1e-1, 1.0),
+                  bin_widths=(0.01, 0.1, 0.5), width_factors=None, tol: float = 1e-10,
+                  seed: int = 0) -> Figure2Sweep:
+    """The paper's Figure 2: estimators and replica of I(X; T_L) versus the weight scale.
+
+    ``networks`` maps a name to a list of activations; the widths are
+    ``[n0] + [round(c * n0) for c in width_factors]`` (default: all equal to ``n0``).  For each
+    sigma a :class:`Task` with seed ``seed`` is built, ``n_samples`` inputs are drawn
+    (seed ``seed + 1``), and the KDE bounds (kernel variances ``kde_noises``), binning
+    (``bin_widths``) and replica (tolerance ``tol``) values of I(X; T_L)/n_0 are recorded,
+    with the exact log-det value for linear networks.
+    """
+    sigmas = np.asarray(sigmas, dtype=float)
+    if sigmas.ndim != 1 or sigmas.size == 0 or not np.all(sigmas > 0):
+        raise ValueError("sigmas must be a non-empty 1-D array of positive values")
+    if not isinstance(networks, dict) or not networks:
+        raise ValueError("networks must be a non-empty dict name -> activations")
+    n0 = _int_at_least("n0", n0, 1)
+    n_samples = _int_at_least("n_samples", n_samples, 2)
+    kde_noises = tuple(check.positive("kde_noises", v) for v in kde_noises)
+    bin_widths = tuple(check.positive("bin_widths", v) for v in bin_widths)
+    S = sigmas.size
+    up = {k: np.empty((len(kde_noises), S)) for k in networks}
+    lo = {k: np.empty((len(kde_noises), S)) for k in networks}
+    bn = {k: np.empty((len(bin_widths), S)) for k in networks}
+    rep, ex = {}, {}
+    for name, acts in networks.items():
+        acts = [acts] if isinstance(acts, (str, Activation)) else list(acts)
+        for j, s in enumerate(sigmas):
+            factors = [1.0] * len(acts) if width_factors is None else list(width_factors)
+            if len(factors) != len(acts) or min(factors) <= 0:
+                raise ValueError("width_factors must hold one positive value per layer")
+            widths = [n0] + [max(1, round(c * n0)) for c in factors]
+            task = Task(None, widths, acts, s, noise, seed)
+            task.replica(tol=tol)
+            smp = task.sample_with_clean(n_samples, seed + 1)
+            c = smp.clean[-1]
+            for i, kn in enumerate(kde_noises):
+                b = KDEBound(kn, device="cpu").bounds(c)
+                up[name][i, j], lo[name][i, j] = b.i_upper / n0, b.i_lower / n0
+            for i, bw in enumerate(bin_widths):
+                bn[name][i, j] = Binning(bin_width=bw).estimate(smp.x, c) / n0
+            rep.setdefault(name, np.empty((len(acts), S)))[:, j] = (
+                task.replica(tol=tol).mutual_information)
+            if task.is_linear_gaussian:
+                ex.setdefault(name, np.empty((len(acts), S)))[:, j] = (
+                    task.exact().mutual_information)
+    return Figure2Sweep(sigmas, n0, n_samples, kde_noises, bin_widths, up, lo, bn, rep, ex,
+                        float(np.log(n_samples)) / n0)
+
+
+def estimator_errors(estimators: dict, *, dims=(5, 20, 100), sample_sizes=(300,),
+                     activations=("linear",), sigma: float = 1.0, noise: float = 0.1,
+                     seed: int = 0) -> list[dict]:
+    """Estimator minus ground truth of I(X; T_L)/n_0 on one-layer-deep tasks of width n_0.
+
+    For every n_0 in ``dims`` and N in ``sample_sizes`` a :class:`Task` with widths
+    [n_0] * (len(activations) + 1) is built; at fixed ``sigma`` and ``noise`` the true MI per
+    unit is (nearly) independent of n_0.  The truth is the exact log-det when the task is
+    linear-Gaussian, the replica value otherwise.  Returns one dict per (n_0, N) with keys
+    ``n0``, ``n_samples``, ``truth``, ``truth_kind`` and, per estimator name, its error
+    (estimate - truth, per n_0).  Entropy-only estimators are refused.
+    """
+    for k, est in estimators.items():
+        if not isinstance(est, MutualInformationEstimator):
+            kind = "an entropy-only" if isinstance(est, EntropyEstimator) else "not an MI"
+            raise ValueError(f"estimators[{k!r}] is {kind} estimator")
+    rows = []
+    for n0 in dims:
+        n0 = _int_at_least("dims", n0, 1)
+        task = Task(None, [n0] * (len(activations) + 1), activations, sigma, noise, seed)
+        if task.is_linear_gaussian:
+            truth, kind = float(task.exact().mutual_information[-1]), "exact"
+        else:
+            truth, kind = task.true_mutual_information(), "replica"
+        for n in sample_sizes:
+            smp = task.sample_with_clean(_int_at_least("sample_sizes", n, 2), seed + n0 + n)
+            row = {"n0": n0, "n_samples": int(n), "truth": truth, "truth_kind": kind}
+            for name, est in estimators.items():
+                row[name] = estimate_mi(task, est, n, sample=smp) - truth
+            rows.append(row)
+    return rows

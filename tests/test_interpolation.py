@@ -1,0 +1,82 @@
+"""Tests of midnn.interpolation (two-layer adaptive interpolation, Gaussian-linear case)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from midnn import Layer, Model, replica
+from midnn.activations import Linear
+from midnn.exact import linear_gaussian
+from midnn.interpolation import (
+    GaussianPath,
+    adaptive_sum_rule,
+    fixed_sum_rule,
+    linear_interpolation_point,
+    linear_replica_fixed_point,
+)
+from midnn.priors import Gaussian
+from midnn.spectra import MarchenkoPastur
+
+
+def _path(n0=40, a1=1.0, a2=0.75, delta2=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    n1, n2 = int(a1 * n0), int(a2 * a1 * n0)
+    W1 = rng.standard_normal((n1, n0)) / math.sqrt(n0)
+    W2 = rng.standard_normal((n2, n1)) / math.sqrt(n1)
+    return GaussianPath(W1, W2, var=1.0, delta1=0.0, delta2=delta2)
+
+
+def test_endpoints_are_true_and_decoupled_models():
+    p = _path()
+    ex = linear_gaussian([p.W1, p.W2], [0.0, p.delta2])
+    h0 = linear_interpolation_point(p, 0.0, 0.0, 0.0, 0.0, 0.0).h
+    assert h0 == pytest.approx(ex.entropy[1] + 0.5 * p.n1 / p.n0 * math.log(2 * math.pi * math.e),
+                               abs=1e-10)
+    R1, R2 = 0.7, 0.3
+    h1 = linear_interpolation_point(p, 1.0, R1, R2, 0.0, 0.0).h
+    side = linear_gaussian([math.sqrt(R1) * p.W1], [1.0]).entropy[0]
+    out = 0.5 * p.n2 / p.n0 * math.log(2 * math.pi * math.e * (p.delta2 + p.rho - R2))
+    assert h1 == pytest.approx(side + out, abs=1e-10)
+
+
+@pytest.mark.parametrize("t", [0.01, 0.4, 0.9])
+def test_derivative_matches_finite_differences(t):
+    p = _path(seed=1)
+    d1, d2 = 0.8, 0.5
+    R1, R2, eps = 0.3, 0.05, 1e-5
+    pt = linear_interpolation_point(p, t, R1, R2, d1, d2)
+    lo = max(t - eps, 0.0)
+    hi = t + eps
+    hp = linear_interpolation_point(p, hi, R1 + (hi - t) * d1, R2 + (hi - t) * d2, d1, d2).h
+    hm = linear_interpolation_point(p, lo, R1 + (lo - t) * d1, R2 + (lo - t) * d2, d1, d2).h
+    assert pt.dh == pytest.approx((hp - hm) / (hi - lo), abs=1e-6)
+    assert pt.remainder == pytest.approx(pt.product_term + pt.fluctuation_term, abs=1e-12)
+
+
+def test_sum_rule_and_adaptive_remainder():
+    p = _path(n0=60, seed=2)
+    ad = adaptive_sum_rule(p, 1.0, n_steps=16)
+    # exact sum rule up to the quadrature error of the trapezoid rule
+    assert ad.h0 == pytest.approx(ad.h1 - ad.integrated_derivative, abs=1e-3)
+    assert np.allclose([q.product_term for q in ad.points], 0.0, atol=1e-12)
+    bad = fixed_sum_rule(p, 1.0, 0.0, n_steps=16)
+    assert abs(bad.integrated_remainder) > 2 * abs(ad.integrated_remainder)
+
+
+def test_linear_fixed_point_matches_replica():
+    for a1, a2 in [(1.0, 0.75), (0.5, 2.0)]:
+        model = Model(Gaussian(0.0, 1.0), [Layer(MarchenkoPastur(a1), Linear(0.0)),
+                                           Layer(MarchenkoPastur(a2), Linear(0.1))])
+        fp = linear_replica_fixed_point(a1, a2, 1.0, 0.1)
+        assert fp["entropy"] == pytest.approx(replica(model).entropy[1], abs=1e-9)
+
+
+def test_invalid_arguments():
+    p = _path(n0=10)
+    with pytest.raises(ValueError):
+        linear_interpolation_point(p, 1.5, 0.0, 0.0, 0.0, 0.0)
+    with pytest.raises(ValueError):
+        linear_interpolation_point(p, 0.5, 0.0, 10.0, 0.0, 0.0)
+    with pytest.raises(ValueError):
+        GaussianPath(np.ones((3, 4)), np.ones((2, 5)))
