@@ -114,6 +114,18 @@ def _prior_V(chain: Chain, Ahat: float) -> float:
     return chain.prior.mmse(Ahat)
 
 
+def _settled(V: np.ndarray, V_old: np.ndarray, Ahat: np.ndarray, Ahat_old: np.ndarray,
+             tol: float) -> bool:
+    """Convergence test: sum |dV| < tol and the precisions A^ settled on the same scale
+    (|dA^| V^2 is the change of V that dA^ induces). Testing V alone stops a warm start
+    from another model's fixed point after one sweep, before A^ has moved."""
+    if np.sum(np.abs(V - V_old)) >= tol:
+        return False
+    with np.errstate(invalid="ignore", over="ignore"):
+        dA = np.where(np.isfinite(Ahat) & np.isfinite(Ahat_old), np.abs(Ahat - Ahat_old), 0.0)
+    return bool(np.sum(dA * V**2) < tol)
+
+
 def fixed_point(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
                 damping: float = 0.0, trace: bool = False) -> SolveInfo:
     """Saddle-point iteration of the paper (digest section 3.2).
@@ -121,7 +133,7 @@ def fixed_point(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int 
     One sweep: backward over layers k = L..1 solving the theta equation (50a) at x = A_k V_k,
     setting V^_k = theta/A_k, updating A_k by (52) (output) or (51) (hidden), solving (50a)
     again and setting A^_k = alpha_k theta/V_k; then the V-updates (55) and (54).
-    Convergence: sum_k |V_k - V_k^old| < tol. ``damping`` mixes the old V into the new one.
+    Convergence: sum_k |V_k - V_k^old| < tol and A^ settled (see :func:`_settled`). ``damping`` mixes the old V into the new one.
     """
     s = init.copy()
     L = chain.n_layers
@@ -131,6 +143,7 @@ def fixed_point(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int 
     try:
         for it in range(1, max_iter + 1):
             V_old = s.V.copy()
+            Ah_old = s.Ahat.copy()
             for k in reversed(range(L)):
                 if s.V[k] <= _V_FREEZE:
                     s.theta[k], s.Vhat[k] = 0.0, 0.0
@@ -155,7 +168,7 @@ def fixed_point(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int 
                 return SolveInfo(s, False, it, "fixed_point", message="non-finite variance")
             if trace:
                 history.append(s.copy())
-            if np.sum(np.abs(s.V - V_old)) < tol:
+            if it > 1 and _settled(s.V, V_old, s.Ahat, Ah_old, tol):
                 return SolveInfo(s, True, it, "fixed_point", trace=history)
     except ThetaError as err:
         return SolveInfo(s, False, it, "fixed_point", message=str(err), trace=history)
@@ -192,6 +205,7 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         for it in range(1, max_iter + 1):
             v_old = v1x.copy()
+            a_old = a1x.copy()
             for k in range(L):
                 if k == 0:
                     v1x[k] = _prior_V(chain, a1x[0])
@@ -235,7 +249,7 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
                 return SolveInfo(as_state(), False, it, "vamp", message="non-finite variance")
             if trace:
                 history.append(as_state())
-            if np.sum(np.abs(v1x - v_old)) < tol:
+            if it > 1 and _settled(v1x, v_old, a1x, a_old, tol):
                 return SolveInfo(as_state(), True, it, "vamp", trace=history)
     return SolveInfo(as_state(), False, max_iter, "vamp", message="max_iter reached",
                      trace=history)
@@ -272,6 +286,14 @@ def _spectral_F(spec: Spectrum, x: float, theta: float) -> float:
     """F_W(x) at the theta of eq. (50a); the solver's theta when (50a) cannot be solved."""
     if not isinstance(spec, Empirical):
         return spec.F(x)
+    # eq. (50a) can have several roots when W^T W has eigenvalues close to 0; the solver's
+    # theta is the one consistent with the other saddle-point equations, so it is used
+    # whenever it solves (50a)
+    if 0.0 <= theta <= 1.0 and abs(spec.theta_residual(theta, x)) < 1e-9:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            val = spec.F(x, theta)
+        if np.isfinite(val):
+            return val
     try:
         return spec.F(x)
     except ThetaError:

@@ -168,6 +168,14 @@ class Empirical(Spectrum):
         c = (1.0 - theta) * (1.0 - self.alpha * theta)
         return (1.0 - theta) * float(np.mean(1.0 / (x * self.eigvals + c))) - 1.0
 
+    def theta_residual(self, theta: float, x: float) -> float:
+        """(1 - theta) E[1/(x lambda + (1-theta)(1-alpha theta))] - 1 (zero at eq. (50a))."""
+        if theta >= 1.0:
+            return 0.0 if self.alpha < 1.0 and self._zero_fraction >= 1.0 - self.alpha - 1e-12 \
+                else np.inf
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._h(theta, x)
+
     def theta_max(self, x: float) -> float:
         """Largest theta keeping x lambda + (1-theta)(1-alpha theta) > 0 for all lambda."""
         a = self.alpha

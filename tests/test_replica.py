@@ -259,6 +259,34 @@ def test_warm_start_reproduces_and_is_cheaper():
     assert abs(traj[1].entropy[0] - cold.entropy[0]) < 1e-9
 
 
+def test_warm_start_from_another_model_converges_to_its_own_fixed_point():
+    """A warm start from a different model (e.g. the previous epoch, or a linear network for
+    a ReLU one) must iterate to the new fixed point, not stop at the old one."""
+    lin = Model(Gaussian(0, 1), [Layer(MarchenkoPastur(1.2), Linear(0.0)),
+                                 Layer(MarchenkoPastur(0.8), Linear(1e-3))])
+    rel = Model(Gaussian(0, 1), [Layer(MarchenkoPastur(1.2), ReLU(0.0)),
+                                 Layer(MarchenkoPastur(0.8), Linear(1e-3))])
+    for solver in ("vamp", "fixed_point"):
+        cold = replica(rel, solver=solver)
+        warm = replica(rel, solver=solver, init=replica(lin, solver=solver))
+        np.testing.assert_allclose(warm.entropy, cold.entropy, atol=1e-8)
+        np.testing.assert_allclose(warm.mmse, cold.mmse, atol=1e-7)
+
+
+def test_square_empirical_layers_match_logdet():
+    """alpha = 1 empirical spectra have eigenvalues close to 0, for which eq. (50a) has
+    several roots; the entropy must use the root of the fixed point (found by ML-VAMP)."""
+    from midnn.exact import linear_gaussian
+
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        G = rng.standard_normal((30, 30)) / np.sqrt(30)
+        res = replica(Model(Gaussian(0, 1), [Layer(Empirical.from_matrix(G), Linear(1e-5))]))
+        ex = linear_gaussian([G], [1e-5])
+        assert abs(res.entropy[0] - ex.entropy[0]) < 1e-8
+        assert abs(res.mmse[0] - ex.mmse[0]) < 1e-8
+
+
 def test_mi_monotone_in_output_snr():
     mis = [replica(Model(Gaussian(0, 1), [Layer(MarchenkoPastur(1.0), ReLU(nz))]))
            .mutual_information[0] for nz in (1.0, 0.1, 0.01, 1e-3)]

@@ -50,9 +50,6 @@ def _check_replica_vs_exact(rec):
                                ck["exact_mutual_information"][:, 0], atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="midnn.spectra.Empirical.theta picks a wrong root when "
-                   "W^T W has eigenvalues close to 0 (square Gaussian layers): the replica MMSE "
-                   "is exact but H and I are off by up to 0.5 nats/n (reported)")
 def test_square_linear_student_replica_matches_exact():
     _check_replica_vs_exact(_linear_run(widths=(30, 30, 20, 3), epochs=4))
 
