@@ -176,12 +176,50 @@ def fixed_point(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int 
                      trace=history)
 
 
+class _Anderson:
+    """Anderson mixing (depth ``m``) of a fixed-point map x -> G(x) on log-variables."""
+
+    def __init__(self, m: int = 3):
+        self.m = m
+        self.X: list[np.ndarray] = []
+        self.F: list[np.ndarray] = []
+
+    def step(self, x: np.ndarray, gx: np.ndarray) -> np.ndarray:
+        f = gx - x
+        self.X.append(gx)
+        self.F.append(f)
+        if len(self.F) > self.m + 1:
+            self.X.pop(0)
+            self.F.pop(0)
+        if len(self.F) < 2:
+            return gx
+        dF = np.array([self.F[i + 1] - self.F[i] for i in range(len(self.F) - 1)]).T
+        dX = np.array([self.X[i + 1] - self.X[i] for i in range(len(self.X) - 1)]).T
+        if not (np.all(np.isfinite(dF)) and np.all(np.isfinite(dX)) and np.all(np.isfinite(f))):
+            self.reset()
+            return gx
+        try:
+            gamma, *_ = np.linalg.lstsq(dF, f, rcond=None)
+        except np.linalg.LinAlgError:
+            self.reset()
+            return gx
+        out = gx - dX @ gamma
+        return out if np.all(np.isfinite(out)) else gx
+
+    def reset(self) -> None:
+        self.X.clear()
+        self.F.clear()
+
+
 def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
-         damping: float = 0.0, trace: bool = False) -> SolveInfo:
+         damping: float = 0.0, trace: bool = False, accelerate: bool = True) -> SolveInfo:
     """ML-VAMP state evolution (digest section 3.3); same fixed points as :func:`fixed_point`.
 
     Variables per layer: v1x (= V), a1x (= A^), a2x, tau, a2z (= 1/V^) and g (= A). The
-    initial ``State`` provides v1x = V and a1x = A^ (or 1/V when A^ = 0).
+    initial ``State`` provides v1x = V and a1x = A^ (or 1/V when A^ = 0). One sweep (forward
+    then backward pass) maps (A^, tau) to new values; with ``accelerate`` the sweeps are
+    Anderson-mixed (on log A^, log tau), which falls back to plain sweeps whenever a mixed
+    point is not admissible. Either way the fixed point is that of the plain sweep.
     """
     L = chain.n_layers
     alphas = chain.alphas
@@ -194,6 +232,7 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
     tau = np.where(tau > 0, tau, 1.0)
     a2x = np.zeros(L)
     history = [] if trace else None
+    mixer = _Anderson() if accelerate and not damping else None
 
     def as_state() -> State:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -201,56 +240,76 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
             Vhat = np.where(np.isinf(a2z), 0.0, 1.0 / a2z)
         return State(g.copy(), v1x.copy(), a1x.copy(), Vhat, theta)
 
+    def sweep(v_old: np.ndarray) -> str:
+        for k in range(L):
+            if k == 0:
+                v1x[k] = _prior_V(chain, a1x[0])
+            else:
+                v1x[k] = _hidden_V(chain, k - 1, a1x[k], 1.0 / a2z[k - 1])
+            if damping:
+                v1x[k] = (1 - damping) * v1x[k] + damping * v_old[k]
+            if v1x[k] <= _V_FREEZE:
+                v1x[k] = 0.0
+                a2x[k] = np.inf
+                a2z[k] = np.inf
+                continue
+            a2x[k] = 1.0 / v1x[k] - a1x[k]
+            if not a2x[k] > 0:
+                return f"negative precision a2x in layer {k + 1}"
+            v2x = chain.spectra[k].lmmse(a2x[k], tau[k])
+            v1z = tau[k] * (1.0 - a2x[k] * v2x) / alphas[k]
+            a2z[k] = 1.0 / v1z - 1.0 / tau[k]
+            if not a2z[k] > 0:
+                return f"negative precision a2z in layer {k + 1}"
+        for k in reversed(range(L)):
+            if k == L - 1:
+                g[k] = chain.channels[k].output_A(1.0 / a2z[k] if np.isfinite(a2z[k]) else 0.0)
+            else:
+                g[k] = _hidden_A(chain, k, a1x[k + 1],
+                                 1.0 / a2z[k] if np.isfinite(a2z[k]) else 0.0)
+            if not np.isfinite(a2z[k]):
+                a1x[k] = np.inf
+                continue
+            t = 1.0 / g[k] - 1.0 / a2z[k]
+            if not t > 0:
+                return f"negative variance tau in layer {k + 1}"
+            tau[k] = t
+            v2x = chain.spectra[k].lmmse(a2x[k], tau[k])
+            a1x[k] = 1.0 / v2x - a2x[k]
+        if not np.all(np.isfinite(v1x)):
+            return "non-finite variance"
+        return ""
+
     it = 0
+    mixed = False
+    plain = None
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         for it in range(1, max_iter + 1):
             v_old = v1x.copy()
             a_old = a1x.copy()
-            for k in range(L):
-                if k == 0:
-                    v1x[k] = _prior_V(chain, a1x[0])
-                else:
-                    v1x[k] = _hidden_V(chain, k - 1, a1x[k], 1.0 / a2z[k - 1])
-                if damping:
-                    v1x[k] = (1 - damping) * v1x[k] + damping * v_old[k]
-                if v1x[k] <= _V_FREEZE:
-                    v1x[k] = 0.0
-                    a2x[k] = np.inf
-                    a2z[k] = np.inf
+            x_in = np.concatenate([np.log(a1x), np.log(tau)])
+            err = sweep(v_old)
+            if err:
+                if mixed and plain is not None:  # undo the mixed step, continue plainly
+                    a1x[:], tau[:] = plain
+                    mixer = None
+                    mixed = False
                     continue
-                a2x[k] = 1.0 / v1x[k] - a1x[k]
-                if not a2x[k] > 0:
-                    return SolveInfo(as_state(), False, it, "vamp",
-                                     message=f"negative precision a2x in layer {k + 1}")
-                v2x = chain.spectra[k].lmmse(a2x[k], tau[k])
-                v1z = tau[k] * (1.0 - a2x[k] * v2x) / alphas[k]
-                a2z[k] = 1.0 / v1z - 1.0 / tau[k]
-                if not a2z[k] > 0:
-                    return SolveInfo(as_state(), False, it, "vamp",
-                                     message=f"negative precision a2z in layer {k + 1}")
-            for k in reversed(range(L)):
-                if k == L - 1:
-                    g[k] = chain.channels[k].output_A(1.0 / a2z[k] if np.isfinite(a2z[k])
-                                                      else 0.0)
-                else:
-                    g[k] = _hidden_A(chain, k, a1x[k + 1],
-                                     1.0 / a2z[k] if np.isfinite(a2z[k]) else 0.0)
-                if not np.isfinite(a2z[k]):
-                    a1x[k] = np.inf
-                    continue
-                t = 1.0 / g[k] - 1.0 / a2z[k]
-                if not t > 0:
-                    return SolveInfo(as_state(), False, it, "vamp",
-                                     message=f"negative variance tau in layer {k + 1}")
-                tau[k] = t
-                v2x = chain.spectra[k].lmmse(a2x[k], tau[k])
-                a1x[k] = 1.0 / v2x - a2x[k]
-            if not np.all(np.isfinite(v1x)):
-                return SolveInfo(as_state(), False, it, "vamp", message="non-finite variance")
+                return SolveInfo(as_state(), False, it, "vamp", message=err)
             if trace:
                 history.append(as_state())
             if it > 1 and _settled(v1x, v_old, a1x, a_old, tol):
                 return SolveInfo(as_state(), True, it, "vamp", trace=history)
+            mixed = False
+            if (mixer is not None and np.all(np.isfinite(a1x)) and np.all(a1x > 0)
+                    and np.all(np.isfinite(x_in))):
+                plain = (a1x.copy(), tau.copy())
+                x_out = np.concatenate([np.log(a1x), np.log(tau)])
+                x_new = mixer.step(x_in, x_out)
+                if not np.array_equal(x_new, x_out):
+                    a1x[:] = np.exp(x_new[:L])
+                    tau[:] = np.exp(x_new[L:])
+                    mixed = True
     return SolveInfo(as_state(), False, max_iter, "vamp", message="max_iter reached",
                      trace=history)
 

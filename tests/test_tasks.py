@@ -144,9 +144,6 @@ def test_bad_input():
         T.figure2_sweep({"a": ["linear"]}, [])
 
 
-@pytest.mark.xfail(strict=True, reason="midnn.replica: wrong potential for a square W at high "
-                   "SNR (noise/sigma^2 <= 1e-4; MMSE right, MI off by 0.7 per n_0 at n_0=20); "
-                   "reported, not in midnn.tasks")
 def test_square_layer_high_snr_replica_equals_exact():
     task = T.Task(None, [20, 20], "linear", sigma=1.0, noise=1e-5, seed=0)
     assert abs(task.replica().mutual_information[0]
