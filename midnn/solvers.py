@@ -133,7 +133,8 @@ def fixed_point(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int 
     One sweep: backward over layers k = L..1 solving the theta equation (50a) at x = A_k V_k,
     setting V^_k = theta/A_k, updating A_k by (52) (output) or (51) (hidden), solving (50a)
     again and setting A^_k = alpha_k theta/V_k; then the V-updates (55) and (54).
-    Convergence: sum_k |V_k - V_k^old| < tol and A^ settled (see :func:`_settled`). ``damping`` mixes the old V into the new one.
+    Convergence: sum_k |V_k - V_k^old| < tol and A^ settled (see :func:`_settled`).
+    ``damping`` mixes the old V into the new one.
     """
     s = init.copy()
     L = chain.n_layers
