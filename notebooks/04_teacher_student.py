@@ -102,19 +102,14 @@ plt.show()
 # Claims checked. Layer 1 is a single orthogonally invariant Gaussian channel, for which the
 # replica MMSE is exact at finite size. The replica I(X;T_l) follows the exact log-det along
 # training; deeper layers differ by finite-size (free-product) corrections of order 1e-2.
-# **Known issue** (reported): for square layers, whose Wᵀ W has eigenvalues close to 0, the
-# root finding of the spectral transform (`midnn.spectra.Empirical.theta`) can pick a wrong
-# branch, and the replica *entropy* at layer 1 is then off at some checkpoints while its MMSE
-# stays exact (an expanding first layer avoids the issue but then the replica solver fails to
-# converge at layer 3). The assertions below check the layer-1 MMSE to 1e-6, I(X;T_1) to 1e-6
-# for a non-square first layer and to 0.15 for the paper's square one (until the issue is
-# fixed), and the deeper layers to 2e-2.
+# Square layers (Wᵀ W with eigenvalues close to 0) are covered: the spectral equation (50a)
+# then has several roots and the potential uses the one of the fixed point. The assertions
+# check the layer-1 MMSE and I(X;T_1) to 1e-6 and the deeper layers to 2e-2.
 
 # %%
 assert ck["converged"].all()
 np.testing.assert_allclose(ck["mmse"][:, 0], ck["exact_mmse"][:, 0], atol=1e-6)
-tol_layer1 = 1e-6 if lin_widths[1] != lin_widths[0] else 0.15
-assert diff[:, 0].max() < tol_layer1, diff[:, 0]
+assert diff[:, 0].max() < 1e-6, diff[:, 0]
 assert diff[:, 1:].max() < 2e-2, diff[:, 1:].max()
 assert rec_lin.history["test_loss"][-1] < 0.5 * rec_lin.history["test_loss"][0]
 print("replica == exact along training: ok")

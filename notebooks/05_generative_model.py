@@ -41,7 +41,7 @@ mi_every = 2
 lr = 0.1
 batch_size = 100
 n_mi_layers = 2
-warm_start = False
+warm_start = True
 mi_noise = 1e-5
 figdir = "../figures"
 
