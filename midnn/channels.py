@@ -251,6 +251,8 @@ class Channel:
         scale = min(np.sqrt(v), 1.0 / np.sqrt(Ahat), su)
         nodes, weights, piece = [], [], []
         for j in range(self._lo.size):
+            if self._a[j] == 0:  # flat pieces are integrated over omega directly
+                continue
             lo = max(self._lo[j], -reach)
             hi = min(self._hi[j], reach)
             if hi <= lo:
@@ -272,6 +274,8 @@ class Channel:
                 nodes.append(u)
                 weights.append(w * np.exp(-0.5 * (u / su) ** 2) / (np.sqrt(2 * np.pi) * su))
                 piece.append(np.full(u.size, j))
+        if not nodes:
+            return np.empty(0), np.empty(0), np.empty(0, dtype=int)
         return np.concatenate(nodes), np.concatenate(weights), np.concatenate(piece)
 
     def _posterior(self, y: np.ndarray, omega: np.ndarray, Ahat: float, v: float):
@@ -279,8 +283,14 @@ class Channel:
         sv = np.sqrt(v)
         lo, hi, a, b = (x[:, None] for x in (self._lo, self._hi, self._a, self._b))
         atom = a == 0
+        ia = np.flatnonzero(self._a == 0)
+        il = np.flatnonzero(self._a != 0)
+        n = np.broadcast_shapes(y.shape, omega.shape)[-1]
+        la, ma = np.zeros((a.shape[0], n)), np.zeros((a.shape[0], n))
+        ll, ml, sl = (np.zeros((a.shape[0], n)) for _ in range(3))
         # atoms: p = P(omega) N(y; b, 1/A^), u | piece ~ N(omega, v) truncated
-        la, ma, _ = truncated_normal((lo - omega) / sv, (hi - omega) / sv)
+        if ia.size:
+            la[ia], ma[ia], _ = truncated_normal((lo[ia] - omega) / sv, (hi[ia] - omega) / sv)
         # linear pieces: y ~ N(a omega + b, a^2 v + 1/A^), u | y ~ N(mu, s2) truncated
         a_safe = np.where(atom, 1.0, a)
         var_y = np.where(atom, 1.0 / Ahat, a_safe**2 * v + 1.0 / Ahat)
@@ -288,8 +298,10 @@ class Channel:
         s = np.sqrt(s2)
         resid = y - a_safe * omega - b
         mu_minus_omega = s2 * a_safe * Ahat * resid
-        ll, ml, sl = truncated_normal((lo - omega - mu_minus_omega) / s,
-                                      (hi - omega - mu_minus_omega) / s)
+        if il.size:
+            ll[il], ml[il], sl[il] = truncated_normal(
+                (lo[il] - omega - mu_minus_omega[il]) / s[il],
+                (hi[il] - omega - mu_minus_omega[il]) / s[il])
         mean_y = np.where(atom, b, a_safe * omega + b)
         log_gauss = -0.5 * (y - mean_y) ** 2 / var_y - 0.5 * np.log(var_y) - _LOG_SQRT_2PI
         logp_i = log_gauss + np.where(atom, la, ll)
@@ -306,18 +318,40 @@ class Channel:
 
     def _hidden_piecewise(self, Ahat: float, m: float, v: float) -> HiddenValues:
         Ahat = min(Ahat, _A_INF)
-        u, wu, piece = self._outer_nodes(Ahat, m, v)
         kappa = m / (m + v)
         zz, wz = hermite(_INNER_ORDER)
         ze, we = hermite(_INNER_ORDER)
         if kappa == 0:
             zz, wz = np.zeros(1), np.ones(1)
+        # linear pieces: u ~ N(0, m+v) outermost, then omega | u and xi'
+        u, wu, piece = self._outer_nodes(Ahat, m, v)
         omega = kappa * u[:, None, None] + np.sqrt(kappa * v) * zz[None, :, None]
         t = self._a[piece] * u + self._b[piece]
         y = t[:, None, None] + ze[None, None, :] / np.sqrt(Ahat)
         omega, y = np.broadcast_arrays(omega, y)
         w = (wu[:, None, None] * wz[None, :, None] * we[None, None, :]).ravel()
-        logp, g, var_t = self._posterior(y.ravel()[None, :], omega.ravel()[None, :], Ahat, v)
+        ys, oms, ws = [y.ravel()], [omega.ravel()], [w]
+        # flat pieces: t = b is known given the piece, so omega ~ N(0, m) weighted by
+        # P(u in piece | omega) and xi' suffice (a 2-D rule instead of 3-D)
+        flat = np.flatnonzero(self._a == 0)
+        if flat.size:
+            if m > 0:
+                om, wo = panel_rule(np.concatenate([[0.0], self._kinks]),
+                                    np.concatenate([[np.sqrt(m)],
+                                                    np.full(self._kinks.size, np.sqrt(v))]))
+                wo = wo * np.exp(-0.5 * om**2 / m) / np.sqrt(2 * np.pi * m)
+            else:
+                om, wo = np.zeros(1), np.ones(1)
+            sv = np.sqrt(v)
+            logP, _, _ = truncated_normal((self._lo[flat][:, None] - om) / sv,
+                                          (self._hi[flat][:, None] - om) / sv)
+            for r, j in enumerate(flat):
+                yj = self._b[j] + ze[None, :] / np.sqrt(Ahat) + 0.0 * om[:, None]
+                ys.append(yj.ravel())
+                oms.append(np.broadcast_to(om[:, None], yj.shape).ravel())
+                ws.append((wo[:, None] * np.exp(logP[r])[:, None] * we[None, :]).ravel())
+        y, omega, w = np.concatenate(ys), np.concatenate(oms), np.concatenate(ws)
+        logp, g, var_t = self._posterior(y[None, :], omega[None, :], Ahat, v)
         h_y = -float(np.dot(w, logp))
         mi = h_y - 0.5 * np.log(2 * np.pi * np.e / Ahat)
         return HiddenValues(max(mi, 0.0), float(np.dot(w, g * g)), float(np.dot(w, var_t)))
