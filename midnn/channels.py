@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import log_ndtr, logsumexp
+from scipy.special import log_ndtr
 
 from .activations import Activation, Linear, PiecewiseLinear, Tanh
 from .quadrature import hermite, panel_rule, sinh_rule
@@ -45,9 +45,9 @@ __all__ = ["Channel", "HiddenValues", "truncated_normal"]
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 #: Gauss-Hermite order of the inner averages (omega | u and the observation noise).
-_INNER_ORDER = 12
+_INNER_ORDER = 10
 #: Gauss-Legendre order of each sinh-mapped half piece of the outer u integral.
-_OUTER_ORDER = 40
+_OUTER_ORDER = 24
 #: Precisions A^ above this are treated as a noiseless observation of t.
 _A_INF = 1e300
 
@@ -93,6 +93,23 @@ def truncated_normal(alpha: np.ndarray, beta: np.ndarray):
         m1 = np.where(bad, point, m1)
         s2 = np.where(bad, point * point, s2)
     return logz, m1, s2
+
+
+def _truncated(lo: float, hi: float, alpha: np.ndarray, beta: np.ndarray):
+    """:func:`truncated_normal` with fast paths for the semi-infinite and infinite pieces
+    (``lo``, ``hi`` are the piece's bounds; ``alpha``, ``beta`` the standardized ones)."""
+    if np.isinf(lo) and np.isinf(hi):
+        z = np.zeros(np.broadcast_shapes(np.shape(alpha), np.shape(beta)))
+        return z, z, z + 1.0
+    if np.isinf(lo):  # (-inf, beta]
+        logz = log_ndtr(beta)
+        r = np.exp(_log_phi(beta) - logz)
+        return logz, -r, 1.0 - beta * r
+    if np.isinf(hi):  # [alpha, inf)
+        logz = log_ndtr(-alpha)
+        r = np.exp(_log_phi(alpha) - logz)
+        return logz, r, 1.0 + alpha * r
+    return truncated_normal(alpha, beta)
 
 
 @dataclass(frozen=True)
@@ -279,41 +296,43 @@ class Channel:
         return np.concatenate(nodes), np.concatenate(weights), np.concatenate(piece)
 
     def _posterior(self, y: np.ndarray, omega: np.ndarray, Ahat: float, v: float):
-        """log p(y|omega) and the posterior moments of t and u - omega given (y, omega)."""
+        """log p(y|omega) and the posterior moments of t and u - omega given (y, omega).
+
+        Piece j contributes p_j(y|omega): for a flat piece (t = b) P(u in piece | omega)
+        N(y; b, 1/A^); for a linear piece N(y; a omega + b, a^2 v + 1/A^) times the posterior
+        probability that u | y, omega ~ N(mu, s2) falls in the piece.
+        """
         sv = np.sqrt(v)
-        lo, hi, a, b = (x[:, None] for x in (self._lo, self._hi, self._a, self._b))
-        atom = a == 0
-        ia = np.flatnonzero(self._a == 0)
-        il = np.flatnonzero(self._a != 0)
-        n = np.broadcast_shapes(y.shape, omega.shape)[-1]
-        la, ma = np.zeros((a.shape[0], n)), np.zeros((a.shape[0], n))
-        ll, ml, sl = (np.zeros((a.shape[0], n)) for _ in range(3))
-        # atoms: p = P(omega) N(y; b, 1/A^), u | piece ~ N(omega, v) truncated
-        if ia.size:
-            la[ia], ma[ia], _ = truncated_normal((lo[ia] - omega) / sv, (hi[ia] - omega) / sv)
-        # linear pieces: y ~ N(a omega + b, a^2 v + 1/A^), u | y ~ N(mu, s2) truncated
-        a_safe = np.where(atom, 1.0, a)
-        var_y = np.where(atom, 1.0 / Ahat, a_safe**2 * v + 1.0 / Ahat)
-        s2 = 1.0 / (1.0 / v + a_safe**2 * Ahat)
-        s = np.sqrt(s2)
-        resid = y - a_safe * omega - b
-        mu_minus_omega = s2 * a_safe * Ahat * resid
-        if il.size:
-            ll[il], ml[il], sl[il] = truncated_normal(
-                (lo[il] - omega - mu_minus_omega[il]) / s[il],
-                (hi[il] - omega - mu_minus_omega[il]) / s[il])
-        mean_y = np.where(atom, b, a_safe * omega + b)
-        log_gauss = -0.5 * (y - mean_y) ** 2 / var_y - 0.5 * np.log(var_y) - _LOG_SQRT_2PI
-        logp_i = log_gauss + np.where(atom, la, ll)
-        logp = logsumexp(logp_i, axis=0)
-        pi = np.exp(logp_i - logp)
-        # E[u - omega | piece] and E[t | piece], Var(t | piece)
-        du = np.where(atom, sv * ma, mu_minus_omega + s * ml)
-        t_mean = np.where(atom, b, a_safe * (omega + mu_minus_omega + s * ml) + b)
-        t_var = np.where(atom, 0.0, a_safe**2 * s2 * np.maximum(sl - ml**2, 0.0))
-        t_bar = np.sum(pi * t_mean, axis=0)
-        var_t = np.sum(pi * (t_var + (t_mean - t_bar) ** 2), axis=0)
-        g = np.sum(pi * du, axis=0) / v
+        logs, dus, means, varis = [], [], [], []
+        for lo, hi, a, b in zip(self._lo, self._hi, self._a, self._b, strict=True):
+            if a == 0:
+                logz, m1, _ = _truncated(lo, hi, (lo - omega) / sv, (hi - omega) / sv)
+                logs.append(logz - 0.5 * Ahat * (y - b) ** 2 + 0.5 * np.log(Ahat))
+                dus.append(sv * m1)
+                means.append(np.full(logz.shape, b))
+                varis.append(None)
+            else:
+                var_y = a * a * v + 1.0 / Ahat
+                s2 = 1.0 / (1.0 / v + a * a * Ahat)
+                sd = np.sqrt(s2)
+                resid = y - a * omega - b
+                dmu = s2 * a * Ahat * resid
+                logz, m1, sm = _truncated(lo, hi, (lo - omega - dmu) / sd,
+                                          (hi - omega - dmu) / sd)
+                logs.append(logz - 0.5 * resid**2 / var_y - 0.5 * np.log(var_y))
+                du = dmu + sd * m1
+                dus.append(du)
+                means.append(a * (omega + du) + b)
+                varis.append(a * a * s2 * np.maximum(sm - m1 * m1, 0.0))
+        top = logs[0] if len(logs) == 1 else np.maximum.reduce(logs)
+        ws = [np.exp(lg - top) for lg in logs]
+        total = ws[0] if len(ws) == 1 else np.add.reduce(ws)
+        logp = top + np.log(total) - _LOG_SQRT_2PI
+        pis = [w / total for w in ws]
+        t_bar = sum(p * m for p, m in zip(pis, means, strict=True))
+        var_t = sum(p * ((m - t_bar) ** 2 + (0.0 if vv is None else vv))
+                    for p, m, vv in zip(pis, means, varis, strict=True))
+        g = sum(p * d for p, d in zip(pis, dus, strict=True)) / v
         return logp, g, var_t
 
     def _hidden_piecewise(self, Ahat: float, m: float, v: float) -> HiddenValues:
@@ -351,7 +370,7 @@ class Channel:
                 oms.append(np.broadcast_to(om[:, None], yj.shape).ravel())
                 ws.append((wo[:, None] * np.exp(logP[r])[:, None] * we[None, :]).ravel())
         y, omega, w = np.concatenate(ys), np.concatenate(oms), np.concatenate(ws)
-        logp, g, var_t = self._posterior(y[None, :], omega[None, :], Ahat, v)
+        logp, g, var_t = self._posterior(y, omega, Ahat, v)
         h_y = -float(np.dot(w, logp))
         mi = h_y - 0.5 * np.log(2 * np.pi * np.e / Ahat)
         return HiddenValues(max(mi, 0.0), float(np.dot(w, g * g)), float(np.dot(w, var_t)))
