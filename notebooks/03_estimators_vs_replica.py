@@ -35,8 +35,8 @@
 
 # %% tags=["parameters"]
 N0 = 50  # input dimension n_0 (paper: 1,000)
-WIDTH_FACTORS = [2, 2]  # hidden and output widths in units of n_0, see section 1
-N_SIGMA = 3  # weight scales sigma in logspace(-1, 1, N_SIGMA)
+WIDTH_FACTORS = [1, 1]  # hidden and output widths in units of n_0 (paper: equal widths)
+N_SIGMA = 5  # weight scales sigma in logspace(-1, 1, N_SIGMA)
 N_SAMPLES = 500  # samples given to the estimators
 NOISE = 1e-5  # noise variance of the evaluated layer T_2
 KDE_NOISES = [1e-3, 1e-2, 1e-1]  # KDE kernel variances (estimator hyper-parameter)
@@ -66,10 +66,8 @@ SIGMAS = np.logspace(-1, 1, N_SIGMA)
 # ## 1. Figure 2: estimators (top) and replica (bottom) versus the weight scale
 #
 # Each point is one network (seed `SEED`); the replica calls with a non-linear hidden layer
-# dominate the cost. Hidden widths are $2 n_0$: with *square* weight matrices and
-# $\Delta/\sigma^2 \lesssim 10^{-4}$ the current replica solver returns a wrong entropy for a
-# single linear layer (the MMSE is right; reported, see `tests/test_tasks.py`), so the
-# paper's equal widths are avoided here.
+# dominate the cost. All widths equal $n_0$ as in the paper (square weight matrices, whose
+# $W^\intercal W$ has eigenvalues close to 0: covered by `tests/test_tasks.py`).
 
 # %%
 # NBVAL_IGNORE_OUTPUT

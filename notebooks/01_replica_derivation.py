@@ -311,9 +311,8 @@ assert abs(gaps4[-1]) < 5e-3
 # layer with i.i.d. Gaussian weights and $\Delta = 10^{-5}$, there are two stable fixed points
 # over a range of $\alpha$: an informative one ($V_1 \approx 0$) and an uninformative one. The
 # replica formula selects the one of **minimal** $\phi$. (Below, the two fixed points come from
-# `midnn.solvers.fixed_point` started from $V_1 \approx 0$ and $V_1 \approx \rho$; the
-# notebook also reports where `replica()`'s own multi-start screening does not find the minimal
-# one: a known library issue, see the printed list.) For Marchenko–Pastur all equations except
+# `midnn.solvers.fixed_point` started from $V_1 \approx 0$ and $V_1 \approx \rho$, and
+# `replica()`'s own multi-start screening must select the same one.) For Marchenko–Pastur all equations except
 # $V_1 = \mathrm{mmse}(\hat A_1)$ can be solved for a given $V$ ($\tilde V = V$,
 # $A = 1/(\Delta + V)$, $\hat A = \alpha A$); along this one-dimensional stationary manifold the
 # stationary points of $\phi(V)$ are exactly the fixed points.
@@ -378,9 +377,8 @@ sel_phi = np.minimum(branches[:, 1], branches[:, 3])
 sel_mmse = np.where(informative_wins, branches[:, 0], branches[:, 2])
 # midnn.replica() implements the same selection with its own multi-start screening
 agree = np.isclose(branches[:, 4], sel_phi, atol=1e-8)
-print("replica() misses the minimal stationary point at alpha =",
-      np.array(alphas_step5)[~agree])
-assert agree.mean() >= 0.8
+print("replica() selects the minimal stationary point at every alpha:", bool(agree.all()))
+assert agree.all()
 jump = np.argmax(sel_mmse[:-1] / sel_mmse[1:])
 print(f"MMSE jumps from {sel_mmse[jump]:.3f} to {sel_mmse[jump + 1]:.1e} between alpha = "
       f"{alphas_step5[jump]} and {alphas_step5[jump + 1]}")
@@ -500,13 +498,10 @@ plt.show()
 # hardtanh–hardtanh as a function of $\sigma$, with the linear network's exact entropy
 # (log-determinant of the same matrices) as reference.
 #
-# **Known library issue.** For $\alpha = 1$, `Empirical.theta` caps $\theta$ at 1, while the
-# stationary point of (6) can lie at $\theta > 1$ (for $\alpha = 1$ the term
-# $(\alpha-1)\log(1-\theta)$ vanishes); `potential` then falls back to the solver's $\theta$
-# and the replica entropy is off. Whether this happens depends on the draw of the matrices
-# (seen for some draws at $\sigma \gtrsim 3$: linear network 5.34 vs exact 5.02 at
-# $\sigma = 10$). The replica values for $\sigma > 1$ are therefore provisional: the linear
-# gap there is printed, and only $\sigma \le 1$ is asserted against the exact log-determinant.
+# Square layers ($\alpha = 1$) have eigenvalues of $W^\intercal W$ close to 0, for which the
+# spectral equation (50a) has several roots; the potential uses the root of the fixed point
+# (the one ML-VAMP finds), and the linear replica entropy then follows the exact
+# log-determinant at every $\sigma$.
 
 # %%
 n8, delta8 = width_step8, 1e-5
@@ -527,12 +522,11 @@ print(f"{'sigma':>7} " + " ".join(f"{k:>16}" for k in H8))
 for i, sigma in enumerate(sigmas):
     print(f"{sigma:7.3f} " + " ".join(f"{H8[k][i]:16.3f}" for k in H8))
 
-# linear: replica = exact up to O(1/n) for sigma <= 1; H grows like 2 log sigma (T_2 ~ sigma^2)
-small = sigmas <= 1.0
+# linear: replica = exact up to O(1/n) finite-size corrections of the product of the two
+# matrices; H grows like 2 log sigma (T_2 ~ sigma^2)
 gap8 = np.abs(H8["linear (replica)"] - H8["linear (exact)"])
-print(f"linear replica vs exact: max gap {gap8[small].max():.0e} for sigma <= 1, "
-      f"{gap8[~small].max():.0e} for sigma > 1 (not asserted, see the note above)")
-assert gap8[small].max() < 1e-2
+print(f"linear replica vs exact: max gap {gap8.max():.0e}")
+assert gap8.max() < 1e-2
 assert abs((H8["linear (exact)"][-1] - H8["linear (exact)"][-2])
            / (2 * np.log(sigmas[-1] / sigmas[-2])) - 1) < 0.05
 # ReLU: entropy increases with the weight scale; hardtanh saturates: its entropy peaks at an
