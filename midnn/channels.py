@@ -45,9 +45,9 @@ __all__ = ["Channel", "HiddenValues", "truncated_normal"]
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 #: Gauss-Hermite order of the inner averages (omega | u and the observation noise).
-_INNER_ORDER = 10
+_INNER_ORDER = 12
 #: Gauss-Legendre order of each sinh-mapped half piece of the outer u integral.
-_OUTER_ORDER = 24
+_OUTER_ORDER = 32
 #: Precisions A^ above this are treated as a noiseless observation of t.
 _A_INF = 1e300
 

@@ -116,10 +116,17 @@ def _prior_V(chain: Chain, Ahat: float) -> float:
 
 def _settled(V: np.ndarray, V_old: np.ndarray, Ahat: np.ndarray, Ahat_old: np.ndarray,
              tol: float) -> bool:
-    """Convergence test: sum |dV| < tol and the precisions A^ settled on the same scale
+    """Convergence test: sum |dV| < tol, |dV| < min(sqrt(tol), 1e-4) V for each layer, and the
+    precisions A^ settled on the same scale
     (|dA^| V^2 is the change of V that dA^ induces). Testing V alone stops a warm start
     from another model's fixed point after one sweep, before A^ has moved."""
-    if np.sum(np.abs(V - V_old)) >= tol:
+    dV = np.abs(V - V_old)
+    if np.sum(dV) >= tol:
+        return False
+    # small variances (an almost recovered layer) must also settle in relative terms, else
+    # an iteration started near V = 0 "converges" before it has moved
+    live = V > _V_FREEZE
+    if np.any(dV[live] > min(np.sqrt(tol), 1e-4) * V[live]):
         return False
     with np.errstate(invalid="ignore", over="ignore"):
         dA = np.where(np.isfinite(Ahat) & np.isfinite(Ahat_old), np.abs(Ahat - Ahat_old), 0.0)

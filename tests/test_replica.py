@@ -287,6 +287,24 @@ def test_square_empirical_layers_match_logdet():
         assert abs(res.mmse[0] - ex.mmse[0]) < 1e-8
 
 
+@pytest.mark.parametrize("alpha", [0.27, 0.295, 0.305, 0.315, 0.34])
+def test_min_over_stationary_points_near_the_transition(alpha):
+    """Gauss-Bernoulli(0.2) through a linear layer with noise 1e-5: two stationary points
+    coexist near alpha ~ 0.3; replica() must return the one of minimal phi, found here
+    independently by long fixed-point runs from V ~ 0 and V ~ rho."""
+    from midnn.replica import _chain
+    from midnn.solvers import State, fixed_point, potential
+
+    model = Model(GaussBernoulli(0.2), [Layer(MarchenkoPastur(alpha), Linear(1e-5))])
+    chain = _chain(model.prior, model.layers, model.second_moments()[1], [1e-5])
+    phis = []
+    for v0 in (1e-10, 0.2 * (1 - 1e-6)):
+        info = fixed_point(chain, State.initial(np.array([v0])), tol=1e-13, max_iter=5000)
+        assert info.converged
+        phis.append(potential(chain, info.state))
+    assert abs(replica(model).entropy[0] - min(phis)) < 1e-8
+
+
 def test_mi_monotone_in_output_snr():
     mis = [replica(Model(Gaussian(0, 1), [Layer(MarchenkoPastur(1.0), ReLU(nz))]))
            .mutual_information[0] for nz in (1.0, 0.1, 0.01, 1e-3)]
