@@ -100,17 +100,22 @@ plt.show()
 
 # %% [markdown]
 # Claims checked. Layer 1 is a single orthogonally invariant Gaussian channel, for which the
-# replica MMSE is exact at finite size. The replica I(X;T_l) follows the exact log-det along
-# training; deeper layers differ by finite-size (free-product) corrections of order 1e-2.
+# replica formula with the empirical spectrum is exact at finite size: I(X;T_1) and the MMSE
+# are asserted to 1e-6 at every checkpoint. Deeper layers are products of independently
+# rotated matrices, for which the formula is exact only as n -> infinity: at width 100 the
+# finite-size (free-product) corrections, largest for square layers with noise 1e-5 because
+# log(lambda + noise) weighs the smallest eigenvalues, are of order 1e-2 nats per unit
+# (notebook 01, step 7, shows them decaying like 1/n). They are asserted to stay below 1% of
+# I(X;T_l) along training, the resolution at which the paper's curves "coincide".
 # Square layers (Wᵀ W with eigenvalues close to 0) are covered: the spectral equation (50a)
-# then has several roots and the potential uses the one of the fixed point. The assertions
-# check the layer-1 MMSE and I(X;T_1) to 1e-6 and the deeper layers to 2e-2.
+# then has several roots and the potential uses the one of the fixed point.
 
 # %%
 assert ck["converged"].all()
 np.testing.assert_allclose(ck["mmse"][:, 0], ck["exact_mmse"][:, 0], atol=1e-6)
 assert diff[:, 0].max() < 1e-6, diff[:, 0]
-assert diff[:, 1:].max() < 2e-2, diff[:, 1:].max()
+rel = diff[:, 1:] / ck["exact_mutual_information"][:, 1:]
+assert rel.max() < 1e-2, rel.max()
 assert rec_lin.history["test_loss"][-1] < 0.5 * rec_lin.history["test_loss"][0]
 print("replica == exact along training: ok")
 
