@@ -302,7 +302,7 @@ def train(net: USVNetwork, dataset, *, epochs: int = 10, lr: float = 0.01, batch
     save : path, optional
         Save the record there (``.json`` + ``.npz``).
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     task = dataset.task
     loss = loss or ("mse" if task == "regression" else "cross_entropy")
@@ -489,7 +489,7 @@ def recompute(record: TrainingRecord | str | os.PathLike, readout_noise: float |
         ``epoch`` and arrays (n_ckpt, m) ``entropy``, ``mutual_information``,
         ``conditional_entropy``, ``mmse``; ``converged`` (n_ckpt,).
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     if not isinstance(record, TrainingRecord):
         record = load_record(record)
