@@ -119,6 +119,12 @@ def _initial_states(chain: Chain) -> list[State]:
     return inits
 
 
+def _same_point(a: State, b: State) -> bool:
+    """Two screened states describe the same stationary point (V within the screening
+    precision, relative 1e-3 or absolute 1e-8)."""
+    return bool(np.all(np.abs(a.V - b.V) <= 1e-3 * np.maximum(np.abs(a.V), np.abs(b.V)) + 1e-8))
+
+
 def _run(chain: Chain, init: State, solver: str, tol: float, max_iter: int) -> SolveInfo:
     """One extremization with the requested scheme; "auto" falls back and damps."""
     if solver == "fixed_point":
@@ -146,7 +152,13 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
             info.potential = potential(chain, info.state)
             return info
     candidates = []
-    for init in _initial_states(chain):
+    inits = _initial_states(chain)
+    for i, init in enumerate(inits):
+        if i == 2 and len(candidates) == 2 and _same_point(candidates[0][1].state,
+                                                           candidates[1][1].state):
+            # the fully informative and fully uninformative starts reach the same stationary
+            # point: the mixed starts (one uninformative layer at a time) are skipped
+            break
         info = _run(chain, init, solver, max(tol, _SCREEN_TOL), max_iter)
         if info.converged:
             candidates.append((potential(chain, info.state), info))
