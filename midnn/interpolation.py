@@ -50,6 +50,14 @@ O(1/n) here. The first is the product structure of the adaptive interpolation: t
 choice R_2'(t) = q(t) (the current overlap, an ODE since q depends on R_1, R_2) cancels it
 whatever R_1' is, leaving a remainder that vanishes as n grows. A badly chosen path leaves an
 O(1) remainder.
+
+:class:`BinaryPath` / :func:`binary_interpolation_point` build the same interpolating
+observations for a +-1 input and a nonlinear noiseless hidden layer T_1 = f(W_1 X) (e.g. tanh,
+inside Theorem 1's hypotheses) with a linear noisy output. Given X = x all observations are
+Gaussian, so their law is an exact mixture over the 2^{n_0} inputs: h_n(t), e and b are Monte
+Carlo averages of exact log-densities and posterior variances (small n_0 only). The derivative
+formula above only uses the I-MMSE relation of the two Gaussian channels, so it holds there too;
+:func:`adaptive_sum_rule` and :func:`fixed_sum_rule` accept either kind of path.
 """
 
 from __future__ import annotations
@@ -61,7 +69,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-__all__ = ["GaussianPath", "PathPoint", "SumRule", "linear_interpolation_point",
+__all__ = ["GaussianPath", "BinaryPath", "PathPoint", "BinaryPathPoint", "SumRule",
+           "linear_interpolation_point", "binary_interpolation_point", "interpolation_point",
            "adaptive_sum_rule", "fixed_sum_rule", "linear_replica_fixed_point"]
 
 _LOG_2PIE = math.log(2.0 * math.pi * math.e)
@@ -171,6 +180,188 @@ def linear_interpolation_point(path: GaussianPath, t: float, R1: float, R2: floa
                      product_term=product, fluctuation_term=fluct)
 
 
+# --------------------------------------------------------------------------------------------
+# The same path for a +-1 input and a nonlinear (deterministic) hidden layer, by enumeration
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BinaryPath:
+    r"""A two-layer network with +-1 input, deterministic hidden layer and linear noisy output.
+
+    X in {-1, +1}^{n_0} with P(x_i = +1) = ``p_plus``, T_1 = f(W_1 X) (``hidden`` is any
+    :class:`midnn.activations.Activation`, its noise must be 0), T_2 = W_2 T_1 + sqrt(Delta_2) Z.
+    The interpolating observations are those of the module docstring. Given X = x, T_1 is
+    deterministic, so (Y_t, Y'_t) | x is Gaussian with independent components and the law of
+    the observations is an exact mixture over the 2^{n_0} inputs (enumerated once here).
+    ``rho`` defaults to the exact finite-n second moment E ||W_2 T_1||^2 / n_2.
+
+    Every time t is estimated by Monte Carlo with ``n_samples`` draws of (X, Z, Z') from the
+    generator seeded by ``seed``; the same draws are used at every t (common random numbers),
+    so h_n(t) and the posterior MMSEs are smooth functions of (t, R_1, R_2) and differences
+    along a path are much more precise than each value. Cost per time: n_samples x 2^{n_0} x
+    (n_1 + n_2) multiply-adds and as many exponentials (n_0 <= 16 is quick).
+    """
+
+    W1: np.ndarray
+    W2: np.ndarray
+    hidden: object
+    delta2: float = 0.1
+    p_plus: float = 0.5
+    rho: float | None = None
+    n_samples: int = 400
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        W1 = np.asarray(self.W1, dtype=float)
+        W2 = np.asarray(self.W2, dtype=float)
+        if W1.ndim != 2 or W2.ndim != 2 or W2.shape[1] != W1.shape[0]:
+            raise ValueError("W1 must be (n1, n0) and W2 (n2, n1)")
+        if W1.shape[1] > 20:
+            raise ValueError(f"n0 = {W1.shape[1]} is too large to enumerate (<= 20)")
+        if self.delta2 <= 0 or not 0.0 < self.p_plus < 1.0:
+            raise ValueError("need delta2 > 0 and 0 < p_plus < 1")
+        if getattr(self.hidden, "noise", 0.0) != 0.0:
+            raise ValueError("the hidden activation must be noiseless")
+        if int(self.n_samples) < 2:
+            raise ValueError("n_samples must be >= 2")
+        n0 = W1.shape[1]
+        idx = np.arange(2**n0)
+        x = np.where((idx[:, None] >> np.arange(n0)) & 1, 1.0, -1.0)
+        n_plus = (x > 0).sum(1)
+        logP = n_plus * math.log(self.p_plus) + (n0 - n_plus) * math.log1p(-self.p_plus)
+        T1 = np.asarray(self.hidden.f(x @ W1.T), dtype=float)
+        S = T1 @ W2.T
+        P = np.exp(logP)
+        for name, val in (("W1", W1), ("W2", W2), ("_x", x), ("_logP", logP), ("_T1", T1),
+                          ("_S", S), ("_P", P)):
+            object.__setattr__(self, name, val)
+        if self.rho is None:
+            object.__setattr__(self, "rho", float(P @ (S * S).sum(1)) / W2.shape[0])
+        rng = np.random.default_rng(self.seed)
+        m = int(self.n_samples)
+        object.__setattr__(self, "_draw", rng.choice(2**n0, size=m, p=P / P.sum()))
+        object.__setattr__(self, "_z2", rng.standard_normal((m, W2.shape[0])))
+        object.__setattr__(self, "_z1", rng.standard_normal((m, W1.shape[0])))
+
+    @property
+    def n0(self) -> int:
+        return self.W1.shape[1]
+
+    @property
+    def n1(self) -> int:
+        return self.W1.shape[0]
+
+    @property
+    def n2(self) -> int:
+        return self.W2.shape[0]
+
+
+@dataclass(frozen=True)
+class BinaryPathPoint(PathPoint):
+    """A :class:`PathPoint` estimated by Monte Carlo; ``h_se`` is the standard error of h."""
+
+    h_se: float = 0.0
+    mi: float = 0.0  #: I(X; Y_t, Y'_t) / n_0
+
+
+def binary_interpolation_point(path: BinaryPath, t: float, R1: float, R2: float,
+                               dR1: float = 0.0, dR2: float = 0.0,
+                               chunk: int = 2**21) -> BinaryPathPoint:
+    r"""h_n(t) = H(Y_t, Y'_t | V) / n_0, its derivative and the remainder terms, +-1 input.
+
+    Whitening Y_t by sigma_t, the observation is o = m(X) + N(0, I) with
+    m(x) = [sqrt(1-t)/sigma_t W_2 T_1(x); sqrt(R_1) T_1(x)], so
+
+    .. math:: H(Y_t, Y'_t) = I(X; o) + \tfrac{n_2}2\log 2\pi e\sigma_t^2
+              + \tfrac{n_1}2\log 2\pi e,
+
+    and I(X; o) = E[log p(o | X) - log p(o)] with the exact log p(o) = logsumexp over the
+    2^{n_0} inputs (Monte Carlo over (X, o) only), with the Gaussian channel of the same
+    first two moments as control variate, as in :func:`midnn.exact.binary_enumeration`.
+    The MMSEs e (of T_1) and b (of S = W_2 T_1) are the Monte Carlo averages of the exact
+    posterior variances (weights = posterior over the inputs). The derivative formula of the
+    module docstring holds unchanged (it only uses the I-MMSE relation of the two Gaussian
+    channels), so ``dh`` is exact up to the Monte Carlo error of e and b.
+    """
+    if not 0.0 <= t <= 1.0:
+        raise ValueError("t must lie in [0, 1]")
+    if R1 < 0:
+        raise ValueError("R1 must be >= 0")
+    rho = float(path.rho)
+    s2 = path.delta2 + rho * t - R2
+    if s2 <= 0:
+        raise ValueError(f"sigma_t^2 = delta2 + rho t - R2 = {s2} must be > 0")
+    n0, n1, n2 = path.n0, path.n1, path.n2
+    T1, S, logP, P = path._T1, path._S, path._logP, path._P  # type: ignore[attr-defined]
+    a, c = math.sqrt(1.0 - t) / math.sqrt(s2), math.sqrt(R1)
+    M = np.hstack([a * S, c * T1])                # means m(x), (2^n0, n2 + n1)
+    half_sq = 0.5 * (M * M).sum(1)
+    draw = path._draw  # type: ignore[attr-defined]
+    noise = np.hstack([path._z2, path._z1])  # type: ignore[attr-defined]
+    o = M[draw] + noise
+    m = o.shape[0]
+    t1_sq, s_sq = (T1 * T1).sum(1), (S * S).sum(1)
+    ratio = np.empty(m)
+    e_s, b_s = np.empty(m), np.empty(m)
+    step = max(1, chunk // M.shape[0])
+    for lo in range(0, m, step):
+        sl = slice(lo, lo + step)
+        L = o[sl] @ M.T - half_sq + logP      # log p(o | x) + log P(x) + const(o)
+        mx = L.max(axis=1)
+        w = np.exp(L - mx[:, None])
+        zsum = w.sum(axis=1)
+        w /= zsum[:, None]                    # posterior over inputs
+        lse = mx + np.log(zsum)
+        own = L[np.arange(L.shape[0]), draw[sl]] - logP[draw[sl]]
+        ratio[sl] = own - lse                 # log p(o | x_s) - log p(o)
+        mt, ms = w @ T1, w @ S
+        e_s[sl] = w @ t1_sq - (mt * mt).sum(1)
+        b_s[sl] = w @ s_sq - (ms * ms).sum(1)
+    # Gaussian control variate: same first two moments of m(X)
+    mu = P @ M
+    D = M - mu
+    C = (D * P[:, None]).T @ D
+    C[np.diag_indices_from(C)] += 1.0
+    cf = cho_factor(0.5 * (C + C.T), lower=True, check_finite=False)
+    logdet = 2.0 * float(np.sum(np.log(np.diag(cf[0]))))
+    r = o - mu
+    log_marg = -0.5 * np.sum(r * cho_solve(cf, r.T, check_finite=False).T, axis=1) - 0.5 * logdet
+    control = -0.5 * (noise * noise).sum(1) - log_marg
+    mi, se = _cv_mean(ratio, control, 0.5 * logdet)
+    h = (mi + 0.5 * n2 * math.log(2 * math.pi * math.e * s2) + 0.5 * n1 * _LOG_2PIE) / n0
+    e = float(np.mean(e_s)) / n1
+    b = float(np.mean(b_s)) / n2
+    a1, a2 = n1 / n0, n2 / n0
+    g = (1.0 - (1.0 - t) * b / s2) / s2
+    dh = 0.5 * a2 * ((rho - dR2) * g - b / s2) + 0.5 * a1 * dR1 * e
+    remainder = dh - 0.5 * a1 * dR1 * (rho - dR2)
+    q = rho - e
+    product = 0.5 * (q - dR2) * (a2 * g - a1 * dR1)
+    fluct = 0.5 * a2 * (e * g - b / s2)
+    return BinaryPathPoint(t=t, h=h, dh=dh, e=e, b=b, g=g, sigma2=s2, remainder=remainder,
+                           product_term=product, fluctuation_term=fluct, h_se=se / n0,
+                           mi=mi / n0)
+
+
+def _cv_mean(y: np.ndarray, c: np.ndarray, c_mean: float) -> tuple[float, float]:
+    """Regression (control-variate) estimate of E y with E c = c_mean, and its standard error."""
+    n = y.size
+    dc = c - c.mean()
+    var_c = float(dc @ dc)
+    beta = float((y - y.mean()) @ dc) / var_c if var_c > 1e-300 else 0.0
+    resid = y - beta * (c - c_mean)
+    return float(resid.mean()), float(np.std(resid, ddof=1) / math.sqrt(n))
+
+
+def interpolation_point(path: GaussianPath | BinaryPath, t: float, R1: float, R2: float,
+                        dR1: float, dR2: float) -> PathPoint:
+    """:func:`linear_interpolation_point` or :func:`binary_interpolation_point`, by path type."""
+    if isinstance(path, BinaryPath):
+        return binary_interpolation_point(path, t, R1, R2, dR1, dR2)
+    return linear_interpolation_point(path, t, R1, R2, dR1, dR2)
+
+
 @dataclass(frozen=True)
 class SumRule:
     """A whole interpolation path on a grid of times (trapezoid rule for the integrals)."""
@@ -219,14 +410,14 @@ class SumRule:
         return float(np.trapezoid(self.dh, self.t))
 
 
-def _finish(path: GaussianPath, t, R1, R2, dR1, dR2, points) -> SumRule:
+def _finish(path: GaussianPath | BinaryPath, t, R1, R2, dR1, dR2, points) -> SumRule:
     a1 = path.n1 / path.n0
     bil = 0.5 * a1 * float(np.trapezoid(np.asarray(dR1) * (path.rho - np.asarray(dR2)), t))
     return SumRule(t=np.asarray(t), R1=np.asarray(R1), R2=np.asarray(R2),
                    dR1=np.asarray(dR1), dR2=np.asarray(dR2), points=points, bilinear=bil)
 
 
-def fixed_sum_rule(path: GaussianPath, dR1: Callable[[float], float] | float,
+def fixed_sum_rule(path: GaussianPath | BinaryPath, dR1: Callable[[float], float] | float,
                    dR2: Callable[[float], float] | float, n_steps: int = 64) -> SumRule:
     """The path with prescribed R_1'(t), R_2'(t) (constants or functions of t)."""
     f1 = dR1 if callable(dR1) else (lambda s, c=float(dR1): c)
@@ -236,12 +427,12 @@ def fixed_sum_rule(path: GaussianPath, dR1: Callable[[float], float] | float,
     d2 = np.array([f2(s) for s in t])
     R1 = np.concatenate([[0.0], np.cumsum(0.5 * (d1[1:] + d1[:-1]) * np.diff(t))])
     R2 = np.concatenate([[0.0], np.cumsum(0.5 * (d2[1:] + d2[:-1]) * np.diff(t))])
-    pts = [linear_interpolation_point(path, s, r1, r2, a, b)
+    pts = [interpolation_point(path, s, r1, r2, a, b)
            for s, r1, r2, a, b in zip(t, R1, R2, d1, d2, strict=True)]
     return _finish(path, t, R1, R2, d1, d2, pts)
 
 
-def adaptive_sum_rule(path: GaussianPath, dR1: Callable[[float], float] | float,
+def adaptive_sum_rule(path: GaussianPath | BinaryPath, dR1: Callable[[float], float] | float,
                       n_steps: int = 64) -> SumRule:
     """The adaptive path: R_2'(t) = q_n(t) = rho - e_n(t; R_1, R_2), the current overlap.
 
@@ -258,11 +449,11 @@ def adaptive_sum_rule(path: GaussianPath, dR1: Callable[[float], float] | float,
     R1 = R2 = 0.0
 
     def overlap(s, r1, r2):
-        return rho - linear_interpolation_point(path, s, r1, r2, f1(s), 0.0).e
+        return rho - interpolation_point(path, s, r1, r2, f1(s), 0.0).e
 
     for i, s in enumerate(t):
         q = overlap(s, R1, R2)
-        pts.append(linear_interpolation_point(path, s, R1, R2, f1(s), q))
+        pts.append(interpolation_point(path, s, R1, R2, f1(s), q))
         R1s.append(R1)
         R2s.append(R2)
         d1s.append(f1(s))

@@ -92,7 +92,7 @@ print("rate-distortion ratio MMSE / exp(-2 I):", np.round(res.mmse / np.exp(-2 *
 layers = np.arange(1, model.n_layers + 1)
 fig, axes = plt.subplots(1, 3, figsize=(10, 3))
 for ax, values, label in zip(axes, (res.entropy, res.mutual_information, res.mmse),
-                             (r"$H(T_\ell)/n_0$", r"$I(X;T_\ell)/n_0$", r"MMSE of $X$ given $T_\ell$")):
+                             (r"$H(T_\ell)/n_0$", r"$I(X;T_\ell)/n_0$", r"MMSE of $X$ given $T_\ell$"), strict=False):
     ax.plot(layers, values, "o-")
     ax.set_xticks(layers)
     ax.set_xlabel(r"layer $\ell$")

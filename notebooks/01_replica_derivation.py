@@ -61,7 +61,7 @@ from midnn import Layer, Model, replica
 from midnn.activations import HardTanh, LeakyReLU, Linear, ReLU, Sign
 from midnn.channels import Channel
 from midnn.exact import linear_gaussian
-from midnn.priors import Binary, Gaussian, GaussBernoulli
+from midnn.priors import Binary, GaussBernoulli, Gaussian
 from midnn.solvers import Chain, State, fixed_point, potential, vamp
 from midnn.spectra import Empirical, MarchenkoPastur
 from midnn.usv import haar_orthogonal
@@ -426,7 +426,7 @@ model6 = Model(Gaussian(), [Layer(MarchenkoPastur(1.5), Linear(0.0)),
                             Layer(MarchenkoPastur(0.8), ReLU(1e-3))])
 _, rho_tilde6 = model6.second_moments()
 chain6 = Chain(model6.prior, [l.spectrum for l in model6.layers],
-               [Channel(l.activation, rt) for l, rt in zip(model6.layers, rho_tilde6)])
+               [Channel(l.activation, rt) for l, rt in zip(model6.layers, rho_tilde6, strict=False)])
 init6 = State.initial(1e-6 * chain6.rho)
 fp = fixed_point(chain6, init6, tol=1e-12, trace=True)
 vp = vamp(chain6, init6, tol=1e-12, trace=True)
@@ -473,7 +473,7 @@ for n in sizes_step7:
                             [0.0, delta7]).entropy[-1] - h7 for _ in range(seeds_step7)]
     rms.append(np.sqrt(np.mean(np.square(gaps))))
 slope7 = np.polyfit(np.log(sizes_step7), np.log(rms), 1)[0]
-for n, r in zip(sizes_step7, rms):
+for n, r in zip(sizes_step7, rms, strict=False):
     print(f"n = {n:5d}: rms gap x n = {r * n:.1f}")
 print(f"fitted slope of log(gap) vs log(n): {slope7:.1f}")
 assert -1.5 < slope7 < -0.5

@@ -46,6 +46,11 @@ INTERP_ALPHAS = (1.0, 0.75)
 INTERP_N0 = [50, 100, 200, 400]
 INTERP_STEPS = 16
 INTERP_DRAWS = 3
+# (d) interpolation for the +-1 prior / bounded hidden layer, by enumeration (ENUM_ALPHAS)
+BIN_INTERP_N0 = [8, 10, 12, 14]
+BIN_INTERP_DRAWS = 4
+BIN_INTERP_SAMPLES = 200          # Monte Carlo samples per time (common random numbers)
+BIN_INTERP_STEPS = 8
 
 # %%
 import os
@@ -61,6 +66,7 @@ from midnn import Layer, Model, replica  # noqa: E402
 from midnn.activations import HardTanh, Linear, ReLU, Sign, Tanh  # noqa: E402
 from midnn.exact import binary_enumeration, linear_gaussian  # noqa: E402
 from midnn.interpolation import (  # noqa: E402
+    BinaryPath,
     GaussianPath,
     adaptive_sum_rule,
     fixed_sum_rule,
@@ -377,6 +383,139 @@ fig.savefig("../figures/02_interpolation.png", dpi=120)
 plt.show()
 
 # %% [markdown]
+# ## 3b. The same interpolation for a $\pm1$ input and a tanh hidden layer, by enumeration
+#
+# Now $X\in\{\pm1\}^{n_0}$, $T_1=\tanh(W_1X)$ (noiseless, bounded, $C^2$: inside (H1)-(H2))
+# and $T_2=W_2T_1+\sqrt{\Delta_2}Z$, with $\alpha=$ `ENUM_ALPHAS`. The interpolating
+# observations are the same as above. Given $X=x$, $T_1$ is deterministic, so $(Y_t,Y'_t)$
+# is Gaussian given $x$ and its law is an **exact mixture over the $2^{n_0}$ inputs**
+# (`BinaryPath`, `binary_interpolation_point`): $h_n(t)$ is a Monte Carlo average of exact
+# log-densities (log-sum-exp over the inputs, Gaussian control variate), and the MMSEs $e$, $b$
+# are Monte Carlo averages of exact posterior variances. The derivative formula only uses the
+# I-MMSE relation of the two Gaussian channels, so it holds unchanged. The same samples
+# $(X,Z,Z')$ are used at every $t$ (common random numbers). $\rho=\mathbb E\|W_2T_1\|^2/n_2$
+# is its exact finite-$n$ value, $R_1'=r_2^\star$ from the replica fixed point of the tanh
+# model, and the adaptive path solves $R_2'=q_n(t)$ as before.
+#
+# Per draw we record $f_n(0)=H(T_2)/n_0$ (the true model, $t=0$), the finite-$n$ potential
+# $h_n(1)-\frac{\tilde\alpha_1}2\int_0^1R_1'(\rho-R_2')\,dt$ (minus the constant), and the
+# integrated remainder, which by the sum rule is their difference.
+
+# %%
+a1, a2 = ENUM_ALPHAS
+rep_b = replica(two_layer(Binary(0.5), a1, a2, bounded, Linear(NOISE2)))
+state_b = rep_b.details[1].state
+r2_b = float(state_b.Ahat[1])                 # SNR of the side channel on T_1 at t = 1
+rep_Hb = float(rep_b.entropy[1])
+print(f"replica ({type(bounded).__name__.lower()}-linear): r2* = {r2_b:.4f}, "
+      f"V2* = {state_b.V[1]:.4f}, H(T2)/n0 = {rep_Hb:.4f}")
+
+rng_b = np.random.default_rng(SEED + 11)
+brows = []
+t_bint = time.time()
+for n0 in BIN_INTERP_N0:
+    for d in range(BIN_INTERP_DRAWS):
+        W1, W2 = draw_weights(n0, a1, a2, rng_b)
+        path = BinaryPath(W1, W2, bounded, NOISE2, n_samples=BIN_INTERP_SAMPLES,
+                          seed=SEED + 100 * n0 + d)
+        ad = adaptive_sum_rule(path, r2_b, n_steps=BIN_INTERP_STEPS)
+        bad = fixed_sum_rule(path, r2_b, 0.0, n_steps=BIN_INTERP_STEPS)
+        brows.append(dict(n0=n0, H=ad.h0 - const, H_se=ad.points[0].h_se,
+                          sumrule=ad.h1 - ad.integrated_derivative - const,
+                          pot=ad.h1 - ad.bilinear - const, pot_bad=bad.h1 - bad.bilinear - const,
+                          R_ad=ad.integrated_remainder, R_bad=bad.integrated_remainder,
+                          prod=max(abs(p.product_term) for p in ad.points), ad=ad, bad=bad))
+
+
+def mean_se(rs, key):
+    v = np.array([r[key] for r in rs])
+    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v)))
+
+
+print(f"replica H(T2)/n0 = {rep_Hb:.4f};  draw means +- standard errors:")
+print(" n0   f_n(0)=H(T2)/n0   potential (adaptive)   int R (adaptive)   potential (bad path)")
+bsum = []
+for n0 in BIN_INTERP_N0:
+    rs = [r for r in brows if r["n0"] == n0]
+    row = {k: mean_se(rs, k) for k in ("H", "pot", "R_ad", "pot_bad")}
+    row["n0"] = n0
+    bsum.append(row)
+    print(f"{n0:3d}   {row['H'][0]:.4f} +- {row['H'][1]:.4f}   {row['pot'][0]:.4f} +- "
+          f"{row['pot'][1]:.4f}      {row['R_ad'][0]:+.4f} +- {row['R_ad'][1]:.4f}    "
+          f"{row['pot_bad'][0]:.4f} +- {row['pot_bad'][1]:.4f}")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(f"+-1 interpolation: {time.time() - t_bint:.1f} s")
+
+# %%
+for r in brows:
+    assert r["prod"] < 1e-10                       # adaptive: product term vanishes exactly
+    # sum rule h(0) = h(1) - int h': Monte Carlo error of e, b and trapezoid rule only
+    assert abs(r["sumrule"] - r["H"]) < 0.02, (r["n0"], r["sumrule"] - r["H"])
+for row in bsum:
+    # the finite-n potential of the adaptive path agrees with the replica entropy
+    m, s = row["pot"]
+    assert abs(m - rep_Hb) < 3 * s + MODEL_ALLOWANCE, (row["n0"], m - rep_Hb, s)
+    # ... and so does the true entropy (its draw-to-draw spread is much larger)
+    m, s = row["H"]
+    assert abs(m - rep_Hb) < 3 * s + MODEL_ALLOWANCE, (row["n0"], m - rep_Hb, s)
+pot_all = np.array([r["pot"] for r in brows])
+H_all = np.array([r["H"] for r in brows])
+bad_all = np.array([r["pot_bad"] for r in brows])
+sd = {n: float(np.mean([np.std([r[k] for r in brows if r["n0"] == n0], ddof=1)
+                        for n0 in BIN_INTERP_N0])) for n, k in (("H", "H"), ("pot", "pot"))}
+assert sd["pot"] < 0.6 * sd["H"]        # the decoupled model self-averages better
+se_bad = bad_all.std(ddof=1) / math.sqrt(bad_all.size)
+assert rep_Hb - bad_all.mean() > max(0.02, 3 * se_bad)   # a bad path misses by O(1)
+print(f"draw-to-draw spread (mean over n0): H {sd['H']:.4f}, adaptive potential "
+      f"{sd['pot']:.4f};  bad-path potential {bad_all.mean():.4f} +- {se_bad:.4f} "
+      f"vs replica {rep_Hb:.4f}")
+print("+-1 interpolation checks passed: product term 0, sum rule, potential ~ replica")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 4), constrained_layout=True)
+jit = {"H": -0.15, "pot": 0.0, "pot_bad": 0.15}
+labels = {"H": "$f_n(0)=H(T_2)/n_0$ (true model)",
+          "pot": "$h_n(1)-\\frac{\\tilde\\alpha_1}{2}\\int R_1'(\\rho-R_2')$, adaptive",
+          "pot_bad": "same, bad path $R_2'=0$"}
+for i, key in enumerate(("H", "pot", "pot_bad")):
+    xs = np.array([r["n0"] for r in brows]) + jit[key]
+    axes[0].plot(xs, [r[key] for r in brows], ".", color=f"C{i}", alpha=0.5)
+    axes[0].errorbar(np.array(BIN_INTERP_N0) + jit[key], [b[key][0] for b in bsum],
+                     yerr=[b[key][1] for b in bsum], fmt="o-", color=f"C{i}", capsize=3,
+                     label=labels[key])
+axes[0].axhline(rep_Hb, color="r", ls=":", label="replica $H(T_2)/n_0$")
+axes[0].set_xlabel("$n_0$")
+axes[0].set_title(f"$\\pm1$ input, {type(bounded).__name__.lower()} hidden, linear output "
+                  "(dots: draws)")
+axes[0].legend(fontsize=7)
+last = brows[-1]
+for key, ls in (("ad", "-"), ("bad", "--")):
+    sr = last[key]
+    lab = "adaptive $R_2'=q_n(t)$" if key == "ad" else "bad $R_2'=0$"
+    axes[1].plot(sr.t, sr.remainder, ls, label=f"$\\mathcal{{R}}_n(t)$, {lab}")
+    axes[1].plot(sr.t, sr.dh, ls, alpha=0.5, label=f"$h_n'(t)$, {lab}")
+axes[1].set_xlabel("t")
+axes[1].set_title(f"one draw, $n_0={last['n0']}$")
+axes[1].legend(fontsize=8)
+fig.savefig("../figures/02_binary_interpolation.png", dpi=120)
+plt.show()
+
+# %% [markdown]
+# **Reading.** The sum rule closes for the nonlinear model too (to the Monte Carlo error of
+# $e$, $b$ and the trapezoid rule), and the adaptive choice $R_2'=q_n(t)$ cancels the product
+# term exactly, leaving the fluctuation term. At $n_0\le14$ that remainder is not small
+# draw by draw ($|\int\mathcal R_n|$ of a few $10^{-2}$): it is what separates the
+# fluctuating true entropy $f_n(0)$ from the finite-$n$ potential of the decoupled model,
+# whose draw-to-draw spread is several times smaller and whose mean already sits at the
+# replica value within the error bars. A path with $R_2'\equiv0$ gives a "potential"
+# $0.05$–$0.08$ nats below the replica value at every $n_0$: the adaptive choice matters.
+# The data do not resolve the $n$-dependence of the adaptive remainder (it is dominated by
+# the draw-to-draw fluctuations of $f_n(0)$ at these sizes); that it vanishes as
+# $n\to\infty$ is the content of the theorem, checked exactly only in the linear case above.
+
+# %% [markdown]
 # ## 4. Conclusion
 #
 # * **Covered by Theorem 1:** two layers, Gaussian i.i.d. weights, bounded-support prior,
@@ -387,6 +526,10 @@ plt.show()
 #   $\sim10^{-3}$ or better after extrapolation; there the interpolation is exact at finite
 #   $n$, the derivative matches finite differences, the sum rule closes, and the remainder
 #   of the adaptive path decays with $n_0$ while a badly chosen path keeps an $O(1)$ remainder.
+# * **Interpolation for $\pm1$ input + tanh hidden layer (inside the theorem), by enumeration
+#   at $n_0\le14$:** the sum rule closes, the adaptive path's product term vanishes, and the
+#   finite-$n$ potential of the decoupled model matches the replica entropy within error bars;
+#   the decay of the remainder with $n$ is not resolved at these sizes.
 # * **Conjectured only:** ReLU (unbounded, non-smooth) and sign outputs (discontinuous), deeper
 #   networks and non-Gaussian (orthogonally invariant) spectra. Numerically, the ReLU and sign
 #   cases above are consistent with the replica formula at the precision reachable by
