@@ -34,7 +34,7 @@
 # ($I/n_0$). All numerics are in `midnn.tasks` / `midnn.estimators`.
 
 # %% tags=["parameters"]
-N0 = 50  # input dimension n_0 (paper: 1,000)
+N0 = 100  # input dimension n_0 (paper: 1,000)
 WIDTH_FACTORS = [1, 1]  # hidden and output widths in units of n_0 (paper: equal widths)
 N_SIGMA = 5  # weight scales sigma in logspace(-1, 1, N_SIGMA)
 N_SAMPLES = 500  # samples given to the estimators
