@@ -150,6 +150,27 @@ elif r > 0:
     verdict = f"r = {r:.1f}, 95% CI [{lo:.1f}, {hi:.1f}]: more compression, larger test error"
 else:
     verdict = f"r = {r:.1f}, 95% CI [{lo:.1f}, {hi:.1f}]: more compression, smaller test error"
+# The pooled correlation mixes two activation families: it can reflect the difference
+# between families (one compresses more *and* generalizes better) rather than a relation
+# between compression and generalization across runs. Within-family correlations separate
+# the two; they need at least 4 runs per family.
+within = {}
+for fam in families:
+    sel = np.array([f == fam for f in fams])
+    if sel.sum() >= 4 and np.ptp(comp_last[sel]) > 0 and np.ptp(errors[sel]) > 0:
+        within[fam] = training.bootstrap_correlation(comp_last[sel], errors[sel], n_boot=2000,
+                                                     seed=seed)
+if within:
+    parts = ", ".join(f"{fam} r = {v[0]:.1f} [{v[1]:.1f}, {v[2]:.1f}]"
+                      for fam, v in within.items())
+    if all(v[1] <= 0 <= v[2] for v in within.values()):
+        verdict += (f"; within each family the correlation is not significant ({parts}), so "
+                    "the pooled value separates the activation families, not the runs")
+    else:
+        verdict += f"; within families: {parts}"
+else:
+    verdict += ("; with fewer than 4 runs per family the family effect cannot be separated "
+                "from a compression effect")
 print(f"{len(rows)} runs: {verdict}.")
 
 # %%
