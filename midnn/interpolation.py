@@ -76,8 +76,27 @@ __all__ = ["GaussianPath", "BinaryPath", "PathPoint", "BinaryPathPoint", "SumRul
 _LOG_2PIE = math.log(2.0 * math.pi * math.e)
 
 
+class _TwoLayerWidths:
+    """n0, n1, n2 of a two-layer network given by ``W1`` (n1 x n0) and ``W2`` (n2 x n1)."""
+
+    W1: np.ndarray
+    W2: np.ndarray
+
+    @property
+    def n0(self) -> int:
+        return self.W1.shape[1]
+
+    @property
+    def n1(self) -> int:
+        return self.W1.shape[0]
+
+    @property
+    def n2(self) -> int:
+        return self.W2.shape[0]
+
+
 @dataclass(frozen=True)
-class GaussianPath:
+class GaussianPath(_TwoLayerWidths):
     """A two-layer linear network with Gaussian input, for the interpolation.
 
     ``W1`` (n_1, n_0), ``W2`` (n_2, n_1), input variance ``var``, hidden noise ``delta1`` >= 0,
@@ -106,18 +125,6 @@ class GaussianPath:
         object.__setattr__(self, "_C", 0.5 * (C + C.T))
         if self.rho is None:
             object.__setattr__(self, "rho", float(np.trace(W2 @ C @ W2.T)) / W2.shape[0])
-
-    @property
-    def n0(self) -> int:
-        return self.W1.shape[1]
-
-    @property
-    def n1(self) -> int:
-        return self.W1.shape[0]
-
-    @property
-    def n2(self) -> int:
-        return self.W2.shape[0]
 
     @property
     def cov_t1(self) -> np.ndarray:
@@ -186,7 +193,7 @@ def linear_interpolation_point(path: GaussianPath, t: float, R1: float, R2: floa
 
 
 @dataclass(frozen=True)
-class BinaryPath:
+class BinaryPath(_TwoLayerWidths):
     r"""A two-layer network with +-1 input, deterministic hidden layer and linear noisy output.
 
     X in {-1, +1}^{n_0} with P(x_i = +1) = ``p_plus``, T_1 = f(W_1 X) (``hidden`` is any
@@ -243,18 +250,6 @@ class BinaryPath:
         object.__setattr__(self, "_draw", rng.choice(2**n0, size=m, p=P / P.sum()))
         object.__setattr__(self, "_z2", rng.standard_normal((m, W2.shape[0])))
         object.__setattr__(self, "_z1", rng.standard_normal((m, W1.shape[0])))
-
-    @property
-    def n0(self) -> int:
-        return self.W1.shape[1]
-
-    @property
-    def n1(self) -> int:
-        return self.W1.shape[0]
-
-    @property
-    def n2(self) -> int:
-        return self.W2.shape[0]
 
 
 @dataclass(frozen=True)
