@@ -147,6 +147,19 @@ class PathPoint:
     fluctuation_term: float  #: alpha~_2/2 (e g - b / sigma^2)
 
 
+def _path_variance(path, t: float, R1: float, R2: float) -> tuple[float, float]:
+    """Check (t, R1, R2) and return (rho, sigma_t^2 = delta2 + rho t - R2 > 0)."""
+    if not 0.0 <= t <= 1.0:
+        raise ValueError(f"t must lie in [0, 1], got {t!r}")
+    if R1 < 0:
+        raise ValueError(f"R1 must be >= 0, got {R1!r}")
+    rho = float(path.rho)
+    s2 = path.delta2 + rho * t - R2
+    if s2 <= 0:
+        raise ValueError(f"sigma_t^2 = delta2 + rho t - R2 = {s2} must be > 0")
+    return rho, s2
+
+
 def linear_interpolation_point(path: GaussianPath, t: float, R1: float, R2: float,
                                dR1: float, dR2: float) -> PathPoint:
     """h_n(t), its exact derivative and the remainder decomposition at time t.
@@ -154,14 +167,7 @@ def linear_interpolation_point(path: GaussianPath, t: float, R1: float, R2: floa
     ``R1, R2`` are R_1(t), R_2(t); ``dR1, dR2`` their derivatives. Requires
     sigma_t^2 = delta2 + rho t - R2 > 0 and R1 >= 0.
     """
-    if not 0.0 <= t <= 1.0:
-        raise ValueError("t must lie in [0, 1]")
-    if R1 < 0:
-        raise ValueError("R1 must be >= 0")
-    rho = float(path.rho)
-    s2 = path.delta2 + rho * t - R2
-    if s2 <= 0:
-        raise ValueError(f"sigma_t^2 = delta2 + rho t - R2 = {s2} must be > 0")
+    rho, s2 = _path_variance(path, t, R1, R2)
     n0, n1, n2 = path.n0, path.n1, path.n2
     C, W2 = path.cov_t1, path.W2
     M = np.vstack([math.sqrt(1.0 - t) * W2, math.sqrt(R1) * np.eye(n1)])
@@ -279,14 +285,7 @@ def binary_interpolation_point(path: BinaryPath, t: float, R1: float, R2: float,
     module docstring holds unchanged (it only uses the I-MMSE relation of the two Gaussian
     channels), so ``dh`` is exact up to the Monte Carlo error of e and b.
     """
-    if not 0.0 <= t <= 1.0:
-        raise ValueError("t must lie in [0, 1]")
-    if R1 < 0:
-        raise ValueError("R1 must be >= 0")
-    rho = float(path.rho)
-    s2 = path.delta2 + rho * t - R2
-    if s2 <= 0:
-        raise ValueError(f"sigma_t^2 = delta2 + rho t - R2 = {s2} must be > 0")
+    rho, s2 = _path_variance(path, t, R1, R2)
     n0, n1, n2 = path.n0, path.n1, path.n2
     T1, S, logP, P = path._T1, path._S, path._logP, path._P  # type: ignore[attr-defined]
     a, c = math.sqrt(1.0 - t) / math.sqrt(s2), math.sqrt(R1)
