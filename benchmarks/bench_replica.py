@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import pathlib
 import time
+import warnings
 
 import numpy as np
 
@@ -38,6 +39,29 @@ def flagship():
     W2 = rs.randn(1125, 1500) / np.sqrt(1500)
     return Model(Gaussian(0, 1), [Layer(Empirical.from_matrix(W1), HardTanh(0.0)),
                                   Layer(Empirical.from_matrix(W2), ReLU(1e-5))])
+
+
+def grid_times(n: int) -> np.ndarray:
+    """Wall time of `replica` on ``n`` random models drawn as in the property test."""
+    rng = np.random.default_rng(2024)
+    priors = [Gaussian(0, 1), Binary(0.5), GaussBernoulli(0.3)]
+    last = [Linear, ReLU, Sign, HardTanh]
+    inner = [Linear, ReLU, HardTanh]
+    times = []
+    for _ in range(n):
+        L = int(rng.integers(1, 4))
+        layers = []
+        for k in range(L):
+            alpha = float(rng.uniform(0.2, 4.0))
+            noise = float(10 ** rng.uniform(-6, 0))
+            cls = last[rng.integers(len(last))] if k == L - 1 else inner[rng.integers(len(inner))]
+            nz = noise if k == L - 1 else (0.0 if rng.random() < 0.5 else noise)
+            layers.append(Layer(MarchenkoPastur(alpha), cls(noise=nz)))
+        model = Model(priors[rng.integers(len(priors))], layers)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # reported non-convergence is timed all the same
+            times.append(timed(lambda m=model: replica(m))[0])
+    return np.array(times)
 
 
 def main() -> None:
@@ -78,6 +102,21 @@ def main() -> None:
     dt, traj = timed(lambda: replica_trajectory(models))
     rows.append(("trajectory: 200 x 3-layer linear, warm", dt, 0, all(r.converged for r in traj),
                  ""))
+    # the same trajectory with a ReLU hidden layer (linear, ReLU, linear)
+    models = []
+    for k in range(200):
+        scale = 1.0 + 0.002 * k
+        acts = (Linear(0.0), ReLU(0.0), Linear(1e-5))
+        models.append(Model(Gaussian(), [Layer(Empirical(lam * scale, a), act) for lam, a, act
+                                         in zip(base, (1.0, 1.0, 0.5), acts, strict=True)]))
+    dt, traj = timed(lambda: replica_trajectory(models))
+    rows.append(("trajectory: 200 x (linear, ReLU, linear), warm", dt, 0,
+                 all(r.converged for r in traj), ""))
+    # the random grid of tests/test_replica.py (30 models of 1-3 layers)
+    times = grid_times(30)
+    rows.append(("grid: 30 random 1-3 layer models, median", float(np.median(times)), 0, True,
+                 f"90th percentile {np.percentile(times, 90) * 1e3:.0f} ms, "
+                 f"max {np.max(times) * 1e3:.0f} ms"))
     print(f"{'configuration':50s} {'time/call':>10s} {'iters':>6s} {'conv':>5s}  notes")
     for name, dt, its, conv, extra in rows:
         print(f"{name:50s} {dt * 1e3:8.1f} ms {its:6d} {str(conv):>5s}  {extra}")
