@@ -260,8 +260,8 @@ def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter:
             ok = ok and cinfo.converged
         if ok and not (np.isfinite(H[l]) and np.isfinite(Hc[l])):
             ok = False
-            info.message = ("a noiseless continuous hidden layer is exactly recovered (V = 0); "
-                            "its replica limit is not implemented")
+            info.message = ("the potential is not finite at the stationary point (a continuous "
+                            "layer exactly recovered while its input is not)")
         if not ok:
             converged = False
             msg = info.message if not info.converged else (

@@ -382,9 +382,16 @@ def _spectral_F(spec: Spectrum, x: float, theta: float) -> float:
 
 
 def _noiseless_information(channel: Channel, Vhat: float) -> float:
-    """I(t; t | omega) = H(t | omega): finite only for a discrete t (a frozen layer)."""
+    """I(t; t | omega) = H(t | omega) of a layer whose output is exactly recovered.
+
+    Finite for a discrete t; zero when t is a deterministic function of omega (V~ = 0 and a
+    noiseless activation: the layer's input is itself exactly recovered, e.g. a discrete
+    input seen through a noiseless hidden layer); infinite for a continuous t otherwise.
+    """
     if channel.activation.is_discrete:
         return channel.output_entropy(Vhat)
+    if max(Vhat, 0.0) + channel.noise <= 0.0:
+        return 0.0
     return np.inf
 
 

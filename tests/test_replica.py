@@ -377,11 +377,12 @@ def test_non_convergence_is_reported():
 
 # ------------------------------------------------------------------- property grid
 def test_random_grid_of_models():
+    """30 random models (the grid of benchmarks/bench_replica.py): all converge, no warning."""
     rng = np.random.default_rng(2024)
     priors = [Gaussian(0, 1), Binary(0.5), GaussBernoulli(0.3)]
     last = [Linear, ReLU, Sign, HardTanh]
     inner = [Linear, ReLU, HardTanh]
-    for _ in range(8):
+    for _ in range(30):
         L = int(rng.integers(1, 4))
         layers = []
         for k in range(L):
@@ -395,15 +396,33 @@ def test_random_grid_of_models():
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = replica(Model(prior, layers))
-        if not res.converged:
-            # known limitation: a discrete input exactly recovered through a noiseless
-            # continuous hidden layer; it must be reported, never returned silently
-            assert prior.is_discrete, desc
-            assert any(issubclass(w.category, ConvergenceWarning) for w in caught), desc
-            continue
+        assert res.converged, desc
         assert not caught, desc + str([str(w.message) for w in caught])
         for arr in (res.entropy, res.mutual_information, res.conditional_entropy, res.mmse):
             assert np.all(np.isfinite(arr)), desc
         assert np.all(res.mutual_information > -1e-9), desc
         if prior.is_discrete:
             assert np.all(res.mutual_information <= prior.entropy + 1e-9), desc
+
+
+@pytest.mark.parametrize("hidden", [HardTanh(0.0), ReLU(0.0)], ids=repr)
+def test_discrete_input_recovered_through_noiseless_hidden_layer(hidden):
+    """+-1 input, noiseless hidden layer with alpha = 4: the fixed point has V_1 = V_2 = 0 (X,
+    hence T_1, exactly recovered), where I(X;T_2) = H(X) = log 2 per input. Exact
+    enumeration at n0 = 10 (400 samples) gives log 2 to 1e-12: the +-1 inputs are separated
+    far beyond the noise 1e-3."""
+    rng = np.random.default_rng(0)
+    W1 = rng.standard_normal((40, 10)) / np.sqrt(10)
+    W2 = rng.standard_normal((40, 40)) / np.sqrt(40)
+    ref = exact.binary_enumeration([W1, W2], [hidden, Linear(1e-3)], n_samples=400, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = replica(Model(Binary(0.5), [Layer(MarchenkoPastur(4.0), hidden),
+                                          Layer(MarchenkoPastur(1.0), Linear(1e-3))]))
+    assert res.converged
+    assert res.mmse == pytest.approx([0.0, 0.0], abs=1e-12)
+    assert res.mutual_information == pytest.approx([np.log(2)] * 2, abs=1e-12)
+    assert ref.mutual_information == pytest.approx(np.log(2), abs=1e-12)
+    # H(T_2) = H(X) + H(T_2 | X), the latter the Gaussian noise entropy per input (n2 = 4 n0)
+    assert res.entropy[-1] == pytest.approx(np.log(2) + 4 * 0.5 * np.log(2 * np.pi * np.e
+                                                                         * 1e-3), abs=1e-10)
