@@ -4,6 +4,8 @@ All Gaussian averages in midnn are fixed-order rules (no adaptive ``quad``):
 
 * :func:`hermite` -- Gauss-Hermite nodes/weights for E_{z~N(0,1)} g(z), cached per order.
 * :func:`legendre` -- Gauss-Legendre nodes/weights on [-1, 1], cached per order.
+* :func:`laguerre` -- Gauss-Laguerre nodes/weights on [0, inf) for the weight e^{-x},
+  returned as weights for the plain measure dx, cached per order.
 
 The global ``ORDER`` scales every rule; tests double it to check that results are converged
 (see ``tests/test_channels.py``).
@@ -53,6 +55,25 @@ def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
 def legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Gauss-Legendre nodes and weights on [-1, 1] (order ``n*ORDER``)."""
     return _legendre(int(n) * ORDER)
+
+
+@lru_cache(maxsize=64)
+def _laguerre(n: int) -> tuple[np.ndarray, np.ndarray]:
+    x, w = np.polynomial.laguerre.laggauss(n)
+    # weights for int_0^inf g(x) dx ~= sum w_i e^{x_i} g(x_i); nodes whose weight underflows
+    # (x > ~700, reached only for n > ~170) carry nothing and are dropped
+    keep = w > 0
+    x, w = x[keep], np.exp(np.log(w[keep]) + x[keep])
+    x.setflags(write=False)
+    w.setflags(write=False)
+    return x, w
+
+
+def laguerre(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Laguerre nodes and weights with ``sum w_i g(x_i) ~= int_0^inf g(x) dx`` for g
+    decaying like e^{-x} times a smooth function (the classical rule for the weight e^{-x},
+    with e^{x_i} folded into the weights; order ``n*ORDER``)."""
+    return _laguerre(int(n) * ORDER)
 
 
 _OFFSETS = np.array([0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.5,

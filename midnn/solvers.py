@@ -163,6 +163,10 @@ def fixed_point(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int 
                     s.A[k] = chain.channels[k].output_A(s.Vhat[k])
                 else:
                     s.A[k] = _hidden_A(chain, k, s.Ahat[k + 1], s.Vhat[k])
+                if s.V[k] <= _V_FREEZE and not np.isfinite(s.A[k]):
+                    # input recovered and a noiseless activation: omega, hence t, is known
+                    # exactly; the precision is infinite (VAMP's a1x = inf for such layers)
+                    s.A[k] = np.inf
                 if s.V[k] <= _V_FREEZE:
                     s.theta[k], s.Ahat[k] = 0.0, means[k] * s.A[k]
                 else:

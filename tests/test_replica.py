@@ -426,3 +426,23 @@ def test_discrete_input_recovered_through_noiseless_hidden_layer(hidden):
     # H(T_2) = H(X) + H(T_2 | X), the latter the Gaussian noise entropy per input (n2 = 4 n0)
     assert res.entropy[-1] == pytest.approx(np.log(2) + 4 * 0.5 * np.log(2 * np.pi * np.e
                                                                          * 1e-3), abs=1e-10)
+
+
+@pytest.mark.parametrize("layers", [
+    [Layer(MarchenkoPastur(0.27), ReLU(0.0)), Layer(MarchenkoPastur(2.05), HardTanh(5.9e-6))],
+    [Layer(MarchenkoPastur(0.22), HardTanh(0.0)), Layer(MarchenkoPastur(1.56), Linear(2.3e-5))],
+    [Layer(MarchenkoPastur(1.26), HardTanh(0.0)), Layer(MarchenkoPastur(2.56), ReLU(0.0)),
+     Layer(MarchenkoPastur(0.99), Sign(5.1e-5))],
+], ids=["relu-hardtanh", "hardtanh-linear", "hardtanh-relu-sign"])
+def test_fixed_point_and_vamp_agree_when_the_input_is_recovered(layers):
+    """+-1 input exactly recovered through noiseless hidden layers (V = 0 at the fixed point;
+    standardized bounds of order 1e20 in the channels along the way): both schemes converge
+    without warnings to the same point, I = H(X) = log 2."""
+    model = Model(Binary(0.5), layers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = replica(model, solver="vamp")
+        b = replica(model, solver="fixed_point")
+    assert a.converged and b.converged
+    np.testing.assert_allclose(a.entropy, b.entropy, atol=1e-9)
+    np.testing.assert_allclose(a.mutual_information, np.log(2), atol=1e-9)
