@@ -93,10 +93,22 @@ def _log1mexp(d: np.ndarray) -> np.ndarray:
         return np.where(d > -0.693, np.log(-np.expm1(d)), np.log1p(-np.exp(d)))
 
 
-def _mills(x: np.ndarray) -> np.ndarray:
-    """phi(x) / Phi(x) = sqrt(2/pi) / erfcx(-x/sqrt(2)), without cancellation for any x."""
-    with np.errstate(divide="ignore"):
-        return _SQRT_2_OVER_PI / erfcx(-x / np.sqrt(2.0))
+#: Standardized bounds below this use the erfcx forms (log-space differences of log Phi
+#: keep ~1e-13 relative precision above it, and lose all digits beyond |x| ~ 1e8).
+_DEEP = -30.0
+
+
+def _mills(x: np.ndarray, logz: np.ndarray) -> np.ndarray:
+    """phi(x) / Phi(x) given logz = log Phi(x): exp(log phi - log Phi) where that is exact,
+    sqrt(2/pi) / erfcx(-x/sqrt(2)) (no cancellation) in the deep left tail x < -30."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = np.exp(_log_phi(x) - logz)
+    deep = x < _DEEP
+    if np.any(deep):
+        r = np.array(r, dtype=float, copy=True)
+        with np.errstate(divide="ignore"):
+            r[deep] = _SQRT_2_OVER_PI / erfcx(-x[deep] / np.sqrt(2.0))
+    return r
 
 
 def truncated_normal(alpha: np.ndarray, beta: np.ndarray):
@@ -104,38 +116,41 @@ def truncated_normal(alpha: np.ndarray, beta: np.ndarray):
 
     Returns ``(log Z, m1, s2)`` with Z = Phi(beta) - Phi(alpha), m1 = E[g | g in [alpha,beta]]
     and s2 = E[g^2 1{alpha<g<beta}] / Z. The interval is reflected to the left of 0 when it
-    lies to the right of it; an interval in the left tail (b < 0) is written with the scaled
-    complementary error function, Z = e^{-b^2/2} (erfcx(-b/sqrt2) - erfcx(-a/sqrt2)
+    lies to the right of it. An interval deep in the left tail (b < -30) is written with the
+    scaled complementary error function, Z = e^{-b^2/2} (erfcx(-b/sqrt2) - erfcx(-a/sqrt2)
     e^{-(a-b)(a+b)/2}) / 2, so that phi(a)/Z and phi(b)/Z keep full relative precision at any
-    depth (log-space differences of log Phi lose all digits beyond |b| ~ 1e8).
+    depth (log-space differences of log Phi lose all digits beyond |b| ~ 1e8); elsewhere
+    log Z = log Phi(b) + log(1 - Phi(a)/Phi(b)) in log space. Each form is evaluated only
+    where it is used.
     """
     alpha, beta = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float))
+    shape = alpha.shape
+    alpha, beta = alpha.ravel(), beta.ravel()
     right = alpha > 0  # reflect intervals lying to the right of 0
     a = np.where(right, -beta, alpha)
     b = np.where(right, -alpha, beta)
-    tail = b < 0
+    logz = np.empty_like(a)
+    e_lo = np.empty_like(a)  # phi(a)/Z
+    e_hi = np.empty_like(a)  # phi(b)/Z
+    tail = b < _DEEP
+    near = ~tail
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        # left tail: scaled complementary error functions
-        bt = np.where(tail, b, -1.0)
-        at = np.where(tail, a, -2.0)
-        E = np.exp(-0.5 * (at - bt) * (at + bt))
-        xa = erfcx(-at / np.sqrt(2.0))
-        D = erfcx(-bt / np.sqrt(2.0)) - np.where(E > 0, xa * E, 0.0)
-        logz_t = -0.5 * bt * bt + np.log(0.5 * D)
-        eb_t = _SQRT_2_OVER_PI / D
-        ea_t = eb_t * E
-        # interval containing 0: Z >= min(Phi(b) - 1/2, 1/2 - Phi(a)) is not small
-        an = np.where(tail, -1.0, a)
-        bn = np.where(tail, 1.0, b)
-        la, lb = log_ndtr(an), log_ndtr(bn)
-        logz_n = lb + _log1mexp(la - lb)
-        ea_n = np.exp(_log_phi(an) - logz_n)
-        eb_n = np.exp(_log_phi(bn) - logz_n)
-    logz = np.where(tail, logz_t, logz_n)
-    e_lo = np.where(tail, ea_t, ea_n)  # phi(a)/Z
-    e_hi = np.where(tail, eb_t, eb_n)  # phi(b)/Z
-    ea = np.where(right, e_hi, e_lo)   # phi(alpha)/Z
-    eb = np.where(right, e_lo, e_hi)   # phi(beta)/Z
+        if np.any(tail):
+            at, bt = a[tail], b[tail]
+            E = np.exp(-0.5 * (at - bt) * (at + bt))
+            D = erfcx(-bt / np.sqrt(2.0)) - np.where(E > 0, erfcx(-at / np.sqrt(2.0)) * E, 0.0)
+            logz[tail] = -0.5 * bt * bt + np.log(0.5 * D)
+            e_hi[tail] = _SQRT_2_OVER_PI / D
+            e_lo[tail] = e_hi[tail] * E
+        if np.any(near):
+            an, bn = a[near], b[near]
+            la, lb = log_ndtr(an), log_ndtr(bn)
+            lz = lb + _log1mexp(la - lb)
+            logz[near] = lz
+            e_lo[near] = np.exp(_log_phi(an) - lz)
+            e_hi[near] = np.exp(_log_phi(bn) - lz)
+    ea = np.where(right, e_hi, e_lo)  # phi(alpha)/Z
+    eb = np.where(right, e_lo, e_hi)  # phi(beta)/Z
     with np.errstate(over="ignore", invalid="ignore"):
         m1 = ea - eb
         ta = np.where(np.isfinite(alpha), alpha * ea, 0.0)
@@ -148,7 +163,7 @@ def truncated_normal(alpha: np.ndarray, beta: np.ndarray):
         point = np.clip(0.0, alpha, beta)
         m1 = np.where(bad, point, m1)
         s2 = np.where(bad, point * point, s2)
-    return logz, m1, s2
+    return logz.reshape(shape), m1.reshape(shape), s2.reshape(shape)
 
 
 def _truncated(lo: float, hi: float, alpha: np.ndarray, beta: np.ndarray):
@@ -158,14 +173,16 @@ def _truncated(lo: float, hi: float, alpha: np.ndarray, beta: np.ndarray):
         z = np.zeros(np.broadcast_shapes(np.shape(alpha), np.shape(beta)))
         return z, z, z + 1.0
     if np.isinf(lo):  # (-inf, beta]
+        beta = np.asarray(beta, float)
         logz = log_ndtr(beta)
-        r = _mills(beta)
+        r = _mills(beta, logz)
         with np.errstate(invalid="ignore"):
             s2 = np.where(np.isfinite(r), 1.0 - beta * r, beta * beta)
         return logz, -r, s2
     if np.isinf(hi):  # [alpha, inf)
+        alpha = np.asarray(alpha, float)
         logz = log_ndtr(-alpha)
-        r = _mills(-alpha)
+        r = _mills(-alpha, logz)
         with np.errstate(invalid="ignore"):
             s2 = np.where(np.isfinite(r), 1.0 + alpha * r, alpha * alpha)
         return logz, r, s2
@@ -365,7 +382,9 @@ class Channel:
         return mu, w
 
     def _hidden_nodes(self, Ahat: float, m: float, v: float):
-        """(y, omega, weight) nodes of the joint law of (omega, y), one 2-D rule per piece.
+        """Nodes (y, omega, weight) of the joint law of (omega, y), one 2-D rule per piece,
+        and (omega_unique, index) with omega = omega_unique[index] (flat pieces repeat each
+        outer omega over their inner nodes).
 
         * Flat piece (t = b): omega ~ N(0, m) with the window P(u in piece | omega)
           (scale sqrt(v)) outermost, y = b + xi'/sqrt(A^) inner (Gauss-Hermite).
@@ -380,7 +399,8 @@ class Channel:
         sm = np.sqrt(m)
         z_lin, w_lin = hermite(_INNER_ORDER)
         z_flat, w_flat = hermite(_FLAT_INNER_ORDER)
-        ys, oms, ws = [], [], []
+        ys, oms, ws, uniq, inv = [], [], [], [], []
+        n_uniq = 0
         for lo, hi, a, b in zip(self._lo, self._hi, self._a, self._b, strict=True):
             if a == 0:
                 if m > 0:
@@ -392,6 +412,9 @@ class Channel:
                 ys.append(y.ravel())
                 oms.append(np.broadcast_to(om[:, None], y.shape).ravel())
                 ws.append((wo[:, None] * w_flat[None, :]).ravel())
+                uniq.append(om)
+                inv.append(np.repeat(np.arange(om.size) + n_uniq, z_flat.size))
+                n_uniq += om.size
                 continue
             var_y = a * a * v + 1.0 / Ahat
             c = a * v / var_y
@@ -408,23 +431,36 @@ class Channel:
                 om = np.zeros((mu.size, 1))
                 resid = mu[:, None] / c
                 w = wmu[:, None]
-            ys.append((a * om + b + resid).ravel())
-            oms.append(om.ravel())
+            om = np.broadcast_to(om, resid.shape).ravel()
+            ys.append(a * om + b + resid.ravel())
+            oms.append(om)
             ws.append(w.ravel())
-        return np.concatenate(ys), np.concatenate(oms), np.concatenate(ws)
+            uniq.append(om)
+            inv.append(np.arange(om.size) + n_uniq)
+            n_uniq += om.size
+        return (np.concatenate(ys), np.concatenate(oms), np.concatenate(ws),
+                np.concatenate(uniq), np.concatenate(inv))
 
-    def _posterior(self, y: np.ndarray, omega: np.ndarray, Ahat: float, v: float):
+    def _posterior(self, y: np.ndarray, omega: np.ndarray, Ahat: float, v: float,
+                   omega_unique: np.ndarray | None = None, index: np.ndarray | None = None):
         """log p(y|omega) and the posterior moments of t and u - omega given (y, omega).
 
         Piece j contributes p_j(y|omega): for a flat piece (t = b) P(u in piece | omega)
         N(y; b, 1/A^); for a linear piece N(y; a omega + b, a^2 v + 1/A^) times the posterior
-        probability that u | y, omega ~ N(mu, s2) falls in the piece.
+        probability that u | y, omega ~ N(mu, s2) falls in the piece. The flat pieces'
+        P(u in piece | omega) is computed once per distinct omega when ``omega_unique`` and
+        ``index`` (omega = omega_unique[index]) are given.
         """
         sv = np.sqrt(v)
+        if omega_unique is None:
+            omega_unique, index = omega, None
         logs, dus, means, varis = [], [], [], []
         for lo, hi, a, b in zip(self._lo, self._hi, self._a, self._b, strict=True):
             if a == 0:
-                logz, m1, _ = _truncated(lo, hi, (lo - omega) / sv, (hi - omega) / sv)
+                logz, m1, _ = _truncated(lo, hi, (lo - omega_unique) / sv,
+                                         (hi - omega_unique) / sv)
+                if index is not None:
+                    logz, m1 = logz[index], m1[index]
                 logs.append(logz - 0.5 * Ahat * (y - b) ** 2 + 0.5 * np.log(Ahat))
                 dus.append(sv * m1)
                 means.append(np.full(logz.shape, b))
@@ -534,8 +570,8 @@ class Channel:
         Ahat = min(Ahat, _A_INF)
         if self._two_atoms:
             return self._hidden_two_atoms(Ahat, m, v)
-        y, omega, w = self._hidden_nodes(Ahat, m, v)
-        logp, g, var_t = self._posterior(y, omega, Ahat, v)
+        y, omega, w, omega_unique, index = self._hidden_nodes(Ahat, m, v)
+        logp, g, var_t = self._posterior(y, omega, Ahat, v, omega_unique, index)
         h_y = -float(np.dot(w, logp))
         mi = h_y - 0.5 * np.log(2 * np.pi * np.e / Ahat)
         return HiddenValues(max(mi, 0.0), float(np.dot(w, g * g)), float(np.dot(w, var_t)))
