@@ -16,7 +16,9 @@ Adam (MSE or cross-entropy) on the CPU or the GPU (:func:`midnn.usv.default_devi
 and after every epoch the train/test loss and accuracy (classification). Each replica call is
 warm-started from the previous checkpoint (``init=``), which makes a checkpoint cost well under
 a second once the first (cold) solve is done; ``replica_init`` passes in a result from another
-run (e.g. the previous seed) so that even the first checkpoint is warm.
+run (e.g. the previous seed) so that even the first checkpoint is warm. With the opt-in
+``overlap=True`` the replica solves run in a child process while training goes on (same values;
+benchmarks/bench_training.py measures both modes at paper scale).
 
 The result is a :class:`TrainingRecord` (config, seeds, per-epoch metrics, per-checkpoint
 information quantities, all spectra, the input chain). :meth:`TrainingRecord.save` writes a
@@ -29,8 +31,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import os
+import queue as _queue
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -93,11 +98,14 @@ class TrainingRecord:
         Training configuration (JSON-able), including ``seed`` and the data set's seed.
     history : dict of numpy arrays
         Per epoch (index 0 = before training): ``epoch``, ``train_loss``, ``test_loss``,
-        ``train_acc``, ``test_acc`` (NaN for regression), ``time`` (training seconds).
+        ``train_acc``, ``test_acc`` (NaN for regression), ``time`` (training seconds),
+        ``eval_time`` (seconds spent evaluating these losses; both cumulative).
     checkpoints : dict of numpy arrays
         ``epoch`` (n_ckpt,), replica ``entropy``, ``mutual_information``,
         ``conditional_entropy``, ``mmse`` (n_ckpt, m) for student layers 1..m,
-        ``converged`` (n_ckpt,), ``replica_time`` (n_ckpt,), and when computed
+        ``converged`` (n_ckpt,), ``replica_time`` (n_ckpt,: seconds of tracking computation),
+        ``blocking_time`` (n_ckpt,: seconds the training loop waited for it; equal to
+        ``replica_time`` up to bookkeeping unless ``overlap``), and when computed
         ``exact_<quantity>`` (n_ckpt, m) and ``est_<name>`` (n_ckpt, m).
     spectra : list of numpy arrays
         Per USV layer, the singular values |s| at every checkpoint, shape (n_ckpt, r_l).
@@ -193,6 +201,83 @@ def _replica_checkpoint(chain, input_eigvals, svs, noise, init, tol):
     return res, {q: np.asarray(getattr(res, q))[k:] for q in _QUANTITIES}
 
 
+def _replica_worker(chain, input_eigvals, noise, tol, init, warm_start, tasks, results):
+    """Worker process of ``train(..., overlap=True)``: the same warm-started sequence of
+    :func:`_replica_checkpoint` calls as the serial loop, one task per checkpoint, in order."""
+    while True:
+        svs = tasks.get()
+        if svs is None:
+            return
+        t0 = time.perf_counter()
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                res, q = _replica_checkpoint(chain, input_eigvals, svs, noise, init, tol)
+        except BaseException as err:  # noqa: BLE001 -- reported to the parent, which raises
+            results.put(("error", f"{type(err).__name__}: {err}"))
+            return
+        init = res if warm_start else None
+        msgs = [(str(w.message), w.category) for w in caught]
+        results.put(("ok", res, q, time.perf_counter() - t0, msgs))
+
+
+class _ReplicaWorker:
+    """A child process that runs the replica solves of the checkpoints concurrently with the
+    training loop (``train(..., overlap=...)``). Tasks are solved one at a time in submission
+    order, each warm-started from the previous one exactly as in the serial loop, so the
+    results are those of the serial run."""
+
+    def __init__(self, chain, input_eigvals, noise, tol, init, warm_start, method):
+        ctx = multiprocessing.get_context(method)
+        self._tasks = ctx.Queue()
+        self._results = ctx.Queue()
+        self._proc = ctx.Process(
+            target=_replica_worker, name="midnn-replica-worker", daemon=True,
+            args=(chain, input_eigvals, noise, tol, init, warm_start, self._tasks,
+                  self._results))
+        self._proc.start()
+        self.pending = 0
+
+    def submit(self, svs) -> None:
+        self._tasks.put([np.asarray(s, float) for s in svs])
+        self.pending += 1
+
+    def get(self, block: bool = True):
+        """The next result ``(res, q, seconds, warnings)`` in order, or None (non-blocking and
+        none ready)."""
+        while True:
+            try:
+                item = (self._results.get(timeout=0.5) if block
+                        else self._results.get_nowait())
+            except _queue.Empty:
+                if not self._proc.is_alive():
+                    raise RuntimeError("the replica worker process died (exit code "
+                                       f"{self._proc.exitcode})") from None
+                if not block:
+                    return None
+                continue
+            if item[0] == "error":
+                raise RuntimeError(f"replica worker: {item[1]}")
+            self.pending -= 1
+            return item[1:]
+
+    def close(self) -> None:
+        """Stop the child: at once when solves are still pending (the run was interrupted),
+        else after it has read the end-of-tasks sentinel."""
+        if self._proc.is_alive() and not self.pending:
+            try:
+                self._tasks.put(None)
+            except (OSError, ValueError):
+                pass
+            self._proc.join(timeout=10)
+        if self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join(timeout=5)
+        self._tasks.cancel_join_thread()  # the child is gone: unread tasks may be dropped
+        self._tasks.close()
+        self._results.close()
+
+
 # ----------------------------------------------------------------------------- helpers
 
 @contextmanager
@@ -250,7 +335,7 @@ def train(net: USVNetwork, dataset, *, epochs: int = 10, lr: float = 0.01, batch
           track: bool = True, seed: int = 0,
           device: torch.device | str | None = None, deterministic: bool = True,
           progress: bool = True, desc: str | None = None, save: str | os.PathLike | None = None,
-          num_threads: int | None = 1) -> TrainingRecord:
+          num_threads: int | None = 1, overlap: bool | str = False) -> TrainingRecord:
     """Train ``net`` on ``dataset`` and track H(T_l), I(input; T_l), MMSE along training.
 
     Parameters
@@ -301,6 +386,16 @@ def train(net: USVNetwork, dataset, *, epochs: int = 10, lr: float = 0.01, batch
         thread is fastest for these small layers on a shared CPU.
     save : path, optional
         Save the record there (``.json`` + ``.npz``).
+    overlap : bool or str
+        Opt-in: run the replica solves in a child process, concurrently with the training
+        loop (default False: serial). ``True`` uses the ``"spawn"`` start method; a string
+        names another (``"forkserver"``, ``"fork"``). The child solves the checkpoints one at
+        a time, in order, with the same warm starts, so the recorded values are identical to
+        the serial run's; the loop only waits for the solves still running when training
+        ends. ``checkpoints["replica_time"]`` is then the child's time and
+        ``checkpoints["blocking_time"]`` the time the loop was stopped. As with any
+        ``multiprocessing`` code, a script using it needs an ``if __name__ == "__main__":``
+        guard. Exact and estimator tracking (which need the network) stay in the loop.
     """
     from tqdm import tqdm
 
@@ -317,6 +412,11 @@ def train(net: USVNetwork, dataset, *, epochs: int = 10, lr: float = 0.01, batch
     n_mi = n_max if n_mi_layers is None else int(n_mi_layers)
     if track and not 1 <= n_mi <= n_max:
         raise ValueError(f"n_mi_layers must be in [1, {n_max}], got {n_mi}")
+    if overlap is True:
+        overlap = "spawn"
+    if overlap and overlap not in multiprocessing.get_all_start_methods():
+        raise ValueError(f"overlap must be a bool or one of "
+                         f"{multiprocessing.get_all_start_methods()}, got {overlap!r}")
 
     dtype = next(net.parameters()).dtype
     xtr, xte = dataset.x_train.to(device, dtype), dataset.x_test.to(device, dtype)
@@ -352,14 +452,16 @@ def train(net: USVNetwork, dataset, *, epochs: int = 10, lr: float = 0.01, batch
                   inter_noise=float(inter_noise), n_mi_layers=n_mi, exact=bool(exact),
                   estimators=sorted(estimators or {}), estimator_samples=int(estimator_samples),
                   replica_tol=float(replica_tol), warm_start=bool(warm_start),
-                  seed=int(seed), device=str(device),
+                  seed=int(seed), device=str(device), overlap=overlap or False,
                   deterministic=bool(deterministic), widths=list(net.widths),
                   usv=list(net.usv_flags), dataset_kind=dataset.kind, dataset_seed=dataset.seed,
                   task=task, n_train=dataset.n_train, n_test=dataset.n_test)
 
     usv_layers = net.usv_layers()
-    hist = {k: [] for k in ("epoch", "train_loss", "test_loss", "train_acc", "test_acc", "time")}
-    ck: dict[str, list] = {k: [] for k in ("epoch", "converged", "replica_time", *_QUANTITIES)}
+    hist = {k: [] for k in ("epoch", "train_loss", "test_loss", "train_acc", "test_acc", "time",
+                            "eval_time")}
+    ck: dict[str, list] = {k: [] for k in ("epoch", "converged", "replica_time", "blocking_time",
+                                           *_QUANTITIES)}
     spectra: list[list[np.ndarray]] = [[] for _ in usv_layers]
     if exact:
         ck.update({f"exact_{q}": [] for q in _QUANTITIES})
@@ -370,16 +472,13 @@ def train(net: USVNetwork, dataset, *, epochs: int = 10, lr: float = 0.01, batch
     est_idx = np.sort(est_rng.choice(dataset.n_test, min(estimator_samples, dataset.n_test),
                                      replace=False))
 
-    def checkpoint(epoch):
-        for i, m in enumerate(usv_layers):
-            spectra[i].append(m.singular_values())
-        ck["epoch"].append(epoch)
-        if not track:
-            return
-        t0 = time.perf_counter()
-        svs = [net.layers[k].singular_values() for k in range(n_mi)]
-        res, q = _replica_checkpoint(chain, input_eigvals, svs, noise, state["init"],
-                                     replica_tol)
+    worker: _ReplicaWorker | None = None
+    main_time: list[float] = []  # per checkpoint: exact + estimators, computed in the loop
+
+    def take(res, q, seconds, msgs=()):
+        """Store the replica result of the next checkpoint (results arrive in order)."""
+        for msg, category in msgs:
+            warnings.warn(msg, category, stacklevel=3)
         state["init"] = res if warm_start else None
         state["last"] = res
         if state["first"] is None:
@@ -387,6 +486,24 @@ def train(net: USVNetwork, dataset, *, epochs: int = 10, lr: float = 0.01, batch
         for name, v in q.items():
             ck[name].append(v)
         ck["converged"].append(bool(res.converged))
+        ck["replica_time"].append(seconds + main_time[len(ck["replica_time"])])
+
+    def checkpoint(epoch):
+        for i, m in enumerate(usv_layers):
+            spectra[i].append(m.singular_values())
+        ck["epoch"].append(epoch)
+        if not track:
+            return
+        t0 = time.perf_counter()
+        # the leading n_mi layers are USV layers: their |s| were just recorded
+        svs = [spectra[k][-1] for k in range(n_mi)]
+        if worker is None:
+            res, q = _replica_checkpoint(chain, input_eigvals, svs, noise, state["init"],
+                                         replica_tol)
+            replica_s = time.perf_counter() - t0
+        else:
+            worker.submit(svs)
+        t1 = time.perf_counter()
         if exact:
             ex = _exact(net, dataset, n_mi, noise, inter_noise)
             for name, v in ex.items():
@@ -401,49 +518,75 @@ def train(net: USVNetwork, dataset, *, epochs: int = 10, lr: float = 0.01, batch
                 ck[f"est_{name}"].append(np.array([
                     est.estimate(src, outs[k].detach().cpu().double().numpy())
                     / dataset.n_input for k in range(n_mi)]))
-        ck["replica_time"].append(time.perf_counter() - t0)
+        main_time.append(time.perf_counter() - t1)
+        if worker is None:
+            take(res, q, replica_s)
+        else:
+            while (item := worker.get(block=False)) is not None:
+                take(*item)
+        ck["blocking_time"].append(time.perf_counter() - t0)
+
+    eval_time = [0.0]
 
     def log_metrics(epoch, elapsed):
+        t0 = time.perf_counter()
         trl, tra = eval_fn(xtr, ytr)
         tel, tea = eval_fn(xte, yte)
-        for k, v in zip(hist, (epoch, trl, tel, tra, tea, elapsed), strict=True):
+        eval_time[0] += time.perf_counter() - t0
+        for k, v in zip(hist, (epoch, trl, tel, tra, tea, elapsed, eval_time[0]), strict=True):
             hist[k].append(v)
 
     prev_threads = torch.get_num_threads()
     if num_threads is not None:
         torch.set_num_threads(int(num_threads))
-    with _deterministic(deterministic):
-        torch.manual_seed(seed)
-        gen = torch.Generator(device="cpu").manual_seed(seed)
-        net.to(device)
-        params = [p for p in net.parameters() if p.requires_grad]
-        opt = (torch.optim.SGD(params, lr=lr) if optimizer == "sgd"
-               else torch.optim.Adam(params, lr=lr))
-        train_time = 0.0
-        log_metrics(0, 0.0)
-        checkpoint(0)
-        bar = tqdm(range(1, int(epochs) + 1), disable=not progress, desc=desc or "train",
-                   leave=False)
-        n = xtr.shape[0]
-        for epoch in bar:
-            t0 = time.perf_counter()
-            net.train()
-            perm = torch.randperm(n, generator=gen).to(device)
-            for i in range(0, n, batch_size):
-                idx = perm[i:i + batch_size]
-                opt.zero_grad(set_to_none=True)
-                out = net(xtr[idx])
-                lval = loss_fn(out, ytr[idx])
-                lval.backward()
-                opt.step()
-            train_time += time.perf_counter() - t0
-            log_metrics(epoch, train_time)
-            if epoch % mi_every == 0 or epoch == epochs:
-                checkpoint(epoch)
-            bar.set_postfix(loss=f"{hist['train_loss'][-1]:.3g}",
-                            test=f"{hist['test_loss'][-1]:.3g}")
-        bar.close()
-    torch.set_num_threads(prev_threads)
+    try:
+        with _deterministic(deterministic):
+            torch.manual_seed(seed)
+            gen = torch.Generator(device="cpu").manual_seed(seed)
+            net.to(device)
+            params = [p for p in net.parameters() if p.requires_grad]
+            opt = (torch.optim.SGD(params, lr=lr) if optimizer == "sgd"
+                   else torch.optim.Adam(params, lr=lr))
+            train_time = 0.0
+            t_start = time.perf_counter()
+            if track and overlap:
+                worker = _ReplicaWorker(chain, input_eigvals, noise, replica_tol,
+                                        state["init"], warm_start, overlap)
+            t_start = time.perf_counter() - t_start
+            log_metrics(0, 0.0)
+            checkpoint(0)
+            if track:
+                ck["blocking_time"][0] += t_start
+            bar = tqdm(range(1, int(epochs) + 1), disable=not progress, desc=desc or "train",
+                       leave=False)
+            n = xtr.shape[0]
+            for epoch in bar:
+                t0 = time.perf_counter()
+                net.train()
+                perm = torch.randperm(n, generator=gen).to(device)
+                for i in range(0, n, batch_size):
+                    idx = perm[i:i + batch_size]
+                    opt.zero_grad(set_to_none=True)
+                    out = net(xtr[idx])
+                    lval = loss_fn(out, ytr[idx])
+                    lval.backward()
+                    opt.step()
+                train_time += time.perf_counter() - t0
+                log_metrics(epoch, train_time)
+                if epoch % mi_every == 0 or epoch == epochs:
+                    checkpoint(epoch)
+                bar.set_postfix(loss=f"{hist['train_loss'][-1]:.3g}",
+                                test=f"{hist['test_loss'][-1]:.3g}")
+            bar.close()
+            if worker is not None:
+                t0 = time.perf_counter()
+                while worker.pending:
+                    take(*worker.get())
+                ck["blocking_time"][-1] += time.perf_counter() - t0
+    finally:
+        if worker is not None:
+            worker.close()
+        torch.set_num_threads(prev_threads)
 
     history = {k: np.asarray(v, float) for k, v in hist.items()}
     history["epoch"] = history["epoch"].astype(int)
@@ -516,11 +659,28 @@ def recompute(record: TrainingRecord | str | os.PathLike, readout_noise: float |
 
 
 def tracking_overhead(record: TrainingRecord) -> dict[str, float]:
-    """Seconds spent training, tracking (replica + exact + estimators), and the fraction."""
-    tt = float(record.history["time"][-1]) if len(record.history["time"]) else 0.0
-    rt = float(np.sum(record.checkpoints.get("replica_time", [])))
+    """What information tracking costs relative to training, in seconds.
+
+    Returns
+    -------
+    dict
+        ``train_s`` (SGD steps), ``eval_s`` (per-epoch loss evaluation, NaN for records
+        without ``eval_time``), ``tracking_s`` (replica + exact + estimators, wherever they
+        ran), ``fraction`` = tracking / (train + tracking), ``ratio`` = tracking / train (the
+        fraction tracking *adds* to training time), ``blocking_s`` (seconds the training loop
+        was stopped for tracking: ``tracking_s`` when serial, the submissions and the final
+        wait with ``overlap``) and ``added`` = blocking / train.
+    """
+    h, ck = record.history, record.checkpoints
+    tt = float(h["time"][-1]) if len(h["time"]) else 0.0
+    et = float(h["eval_time"][-1]) if len(h.get("eval_time", [])) else float("nan")
+    rt = float(np.sum(ck.get("replica_time", [])))
+    bt = float(np.sum(ck["blocking_time"])) if "blocking_time" in ck else rt
     total = tt + rt
-    return {"train_s": tt, "tracking_s": rt, "fraction": rt / total if total > 0 else 0.0}
+    return {"train_s": tt, "eval_s": et, "tracking_s": rt,
+            "fraction": rt / total if total > 0 else 0.0,
+            "ratio": rt / tt if tt > 0 else float("nan"), "blocking_s": bt,
+            "added": bt / tt if tt > 0 else float("nan")}
 
 
 # ----------------------------------------------------------------------------- analysis

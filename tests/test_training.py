@@ -80,6 +80,31 @@ def test_loss_decreases_classification():
     assert np.all(np.isfinite(rec.checkpoints["mutual_information"]))
 
 
+def test_overlap_gives_the_serial_values():
+    # the replica solves in a child process, concurrently with training: same warm-started
+    # sequence of solves, so bit-identical values; the loop only records its waiting time
+    ds = data.teacher_student((20, 2), task="classification", n_samples=400, seed=2)
+    kw = dict(epochs=4, lr=0.05, mi_every=1, progress=False, seed=0)
+    a = training.train(USVNetwork([20, 30, 10, 2], [Linear(), HardTanh(), None], seed=0), ds,
+                       **kw)
+    b = training.train(USVNetwork([20, 30, 10, 2], [Linear(), HardTanh(), None], seed=0), ds,
+                       overlap=True, **kw)
+    assert b.config["overlap"] == "spawn" and a.config["overlap"] is False
+    for q in ("entropy", "mutual_information", "conditional_entropy", "mmse", "converged"):
+        np.testing.assert_array_equal(a.checkpoints[q], b.checkpoints[q])
+    np.testing.assert_array_equal(a.history["train_loss"], b.history["train_loss"])
+    for d1, d2 in zip(a.last_replica.details, b.last_replica.details, strict=True):
+        np.testing.assert_array_equal(d1.state.V, d2.state.V)
+    assert len(b.checkpoints["replica_time"]) == len(b.checkpoints["blocking_time"]) == 5
+    o = training.tracking_overhead(a)
+    assert o["blocking_s"] == pytest.approx(o["tracking_s"], rel=0.05, abs=1e-3)
+    assert o["ratio"] == pytest.approx(o["tracking_s"] / o["train_s"])
+    assert np.all(np.diff(a.history["eval_time"]) > 0)
+    with pytest.raises(ValueError, match="overlap"):
+        training.train(USVNetwork([20, 30, 10, 2], [Linear(), HardTanh(), None], seed=0), ds,
+                       overlap="bogus", **kw)
+
+
 def test_bootstrap_and_compression():
     assert training.compression([1.0, 3.0, 2.0]) == pytest.approx(1.0)
     r, lo, hi = training.bootstrap_correlation([1, 2, 3, 4, 5], [2, 4, 6, 8, 11])
