@@ -17,6 +17,7 @@ import numpy as np
 
 from midnn import Layer, Model, quadrature, replica, replica_trajectory
 from midnn.activations import HardTanh, Linear, ReLU, Sign
+from midnn.model import random_model
 from midnn.priors import Binary, GaussBernoulli, Gaussian
 from midnn.spectra import Empirical, MarchenkoPastur
 
@@ -44,20 +45,9 @@ def flagship():
 def grid_times(n: int) -> np.ndarray:
     """Wall time of `replica` on ``n`` random models drawn as in the property test."""
     rng = np.random.default_rng(2024)
-    priors = [Gaussian(0, 1), Binary(0.5), GaussBernoulli(0.3)]
-    last = [Linear, ReLU, Sign, HardTanh]
-    inner = [Linear, ReLU, HardTanh]
     times = []
     for _ in range(n):
-        L = int(rng.integers(1, 4))
-        layers = []
-        for k in range(L):
-            alpha = float(rng.uniform(0.2, 4.0))
-            noise = float(10 ** rng.uniform(-6, 0))
-            cls = last[rng.integers(len(last))] if k == L - 1 else inner[rng.integers(len(inner))]
-            nz = noise if k == L - 1 else (0.0 if rng.random() < 0.5 else noise)
-            layers.append(Layer(MarchenkoPastur(alpha), cls(noise=nz)))
-        model = Model(priors[rng.integers(len(priors))], layers)
+        model = random_model(rng)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # reported non-convergence is timed all the same
             times.append(timed(lambda m=model: replica(m))[0])

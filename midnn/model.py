@@ -11,7 +11,7 @@ from .activations import Activation
 from .priors import Prior
 from .spectra import Spectrum
 
-__all__ = ["Layer", "Model"]
+__all__ = ["Layer", "Model", "random_model"]
 
 
 @dataclass(frozen=True)
@@ -106,3 +106,29 @@ class Model:
                                  f"{out[-1].shape[1]}")
             out.append(layer.activation.sample(out[-1] @ W.T, g))
         return out
+
+
+def random_model(rng: np.random.Generator, max_layers: int = 3) -> Model:
+    """A random valid model: the grid of the property test and of the benchmark.
+
+    Prior among Gaussian(0, 1), Binary(0.5), GaussBernoulli(0.3); 1 to ``max_layers``
+    Marchenko-Pastur layers with alpha uniform in [0.2, 4] and noise log-uniform in
+    [1e-6, 1]; the last activation among Linear, ReLU, Sign, HardTanh (always noisy), the
+    hidden ones among Linear, ReLU, HardTanh (noiseless with probability 1/2).
+    """
+    from .activations import HardTanh, Linear, ReLU, Sign
+    from .priors import Binary, GaussBernoulli, Gaussian
+    from .spectra import MarchenkoPastur
+
+    priors = [Gaussian(0, 1), Binary(0.5), GaussBernoulli(0.3)]
+    last = [Linear, ReLU, Sign, HardTanh]
+    inner = [Linear, ReLU, HardTanh]
+    L = int(rng.integers(1, max_layers + 1))
+    layers = []
+    for k in range(L):
+        alpha = float(rng.uniform(0.2, 4.0))
+        noise = float(10 ** rng.uniform(-6, 0))
+        cls = last[rng.integers(len(last))] if k == L - 1 else inner[rng.integers(len(inner))]
+        nz = noise if k == L - 1 else (0.0 if rng.random() < 0.5 else noise)
+        layers.append(Layer(MarchenkoPastur(alpha), cls(noise=nz)))
+    return Model(priors[rng.integers(len(priors))], layers)

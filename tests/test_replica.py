@@ -18,6 +18,7 @@ from scipy import integrate
 
 from midnn import ConvergenceWarning, Layer, Model, exact, replica, replica_trajectory
 from midnn.activations import HardTanh, LeakyReLU, Linear, ReLU, Sign, Tanh
+from midnn.model import random_model
 from midnn.priors import Binary, GaussBernoulli, Gaussian
 from midnn.spectra import Empirical, MarchenkoPastur
 
@@ -379,23 +380,13 @@ def test_non_convergence_is_reported():
 def test_random_grid_of_models():
     """30 random models (the grid of benchmarks/bench_replica.py): all converge, no warning."""
     rng = np.random.default_rng(2024)
-    priors = [Gaussian(0, 1), Binary(0.5), GaussBernoulli(0.3)]
-    last = [Linear, ReLU, Sign, HardTanh]
-    inner = [Linear, ReLU, HardTanh]
     for _ in range(30):
-        L = int(rng.integers(1, 4))
-        layers = []
-        for k in range(L):
-            alpha = float(rng.uniform(0.2, 4.0))
-            noise = float(10 ** rng.uniform(-6, 0))
-            cls = last[rng.integers(len(last))] if k == L - 1 else inner[rng.integers(len(inner))]
-            nz = noise if k == L - 1 else (0.0 if rng.random() < 0.5 else noise)
-            layers.append(Layer(MarchenkoPastur(alpha), cls(noise=nz)))
-        prior = priors[rng.integers(len(priors))]
+        model = random_model(rng)
+        prior, layers = model.prior, model.layers
         desc = f"{prior} {[(l.alpha, l.activation) for l in layers]}"
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = replica(Model(prior, layers))
+            res = replica(model)
         assert res.converged, desc
         assert not caught, desc + str([str(w.message) for w in caught])
         for arr in (res.entropy, res.mutual_information, res.conditional_entropy, res.mmse):
