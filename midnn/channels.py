@@ -43,6 +43,7 @@ marginal p(y | omega).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -52,7 +53,7 @@ from scipy.special import erfcx, expit, log_ndtr, ndtr
 from .activations import Activation, Linear, PiecewiseLinear, Tanh
 from .quadrature import hermite, laguerre, legendre, panel_rule, sinh_rule
 
-__all__ = ["Channel", "HiddenValues", "truncated_normal"]
+__all__ = ["Channel", "HiddenValues", "screening", "truncated_normal"]
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _SQRT_2_OVER_PI = np.sqrt(2.0 / np.pi)
@@ -68,9 +69,38 @@ _LEGENDRE_PLAIN = 16
 _REACH = 10.5
 
 
+#: Screening precision (see :func:`screening`): every order of the piecewise-linear rules is
+#: halved. Set only inside ``with screening():``.
+_SCREENING = False
+
+
+@contextmanager
+def screening():
+    """Context in which the piecewise-linear channels use about half their nodes.
+
+    The multi-start search of :func:`midnn.replica.replica` locates the stationary points
+    with these cheaper rules (relative accuracy ~1e-6 instead of ~1e-10, enough to tell
+    stationary points apart at the screening tolerance 1e-5) and then refines the selected
+    one at full precision, so that no returned value depends on them. Cached values are kept
+    per precision.
+    """
+    global _SCREENING
+    old = _SCREENING
+    _SCREENING = True
+    try:
+        yield
+    finally:
+        _SCREENING = old
+
+
+def _order(n: int) -> int:
+    """A rule order at the current precision (halved while screening, at least 4)."""
+    return max(4, n // 2) if _SCREENING else n
+
+
 def _sinh_order(ratio: float) -> int:
     """Nodes of a sinh-mapped rule over ``ratio`` = length/scale: 16 + 5 asinh(ratio)."""
-    return int(np.ceil(16.0 + 5.0 * np.arcsinh(ratio)))
+    return _order(int(np.ceil(16.0 + 5.0 * np.arcsinh(ratio))))
 #: Logistic-normal averages (two-atom hidden channel): Gauss-Hermite of this order in z for
 #: a spread s <= _LN_SPLIT, otherwise Gauss-Laguerre of order _LN_LAGUERRE for the localized
 #: remainder of the split x = mu + s z (see :func:`_logistic_normal`).
@@ -253,7 +283,7 @@ class Channel:
         return self._output(Vhat)[1]
 
     def _output(self, Vhat: float) -> tuple[float, float]:
-        key = ("out", Vhat)
+        key = ("out", Vhat, _SCREENING)
         if key in self._cache:
             return self._cache[key]
         m, v = self._split(Vhat)
@@ -280,7 +310,8 @@ class Channel:
         sv = np.sqrt(v)
         if m > 0:
             omega, w = panel_rule(np.concatenate([[0.0], self._kinks]),
-                                  np.concatenate([[np.sqrt(m)], np.full(self._kinks.size, sv)]))
+                                  np.concatenate([[np.sqrt(m)], np.full(self._kinks.size, sv)]),
+                                  n=_order(8))
             w = w * np.exp(-0.5 * omega**2 / m) / np.sqrt(2 * np.pi * m)
         else:
             omega, w = np.zeros(1), np.ones(1)
@@ -303,7 +334,7 @@ class Channel:
     # ------------------------------------------------------------- hidden side
     def hidden(self, Ahat: float, Vhat: float) -> HiddenValues:
         """I(t; t + xi'/sqrt(A^) | omega), A-update (eq. 51) and V-update (eq. 54)."""
-        key = ("hid", Ahat, Vhat)
+        key = ("hid", Ahat, Vhat, _SCREENING)
         if key in self._cache:
             return self._cache[key]
         m, v = self._split(Vhat)
@@ -361,7 +392,7 @@ class Channel:
             if length <= 0:
                 continue
             if s1 is None and s2 is None:  # no feature inside: plain Gauss-Legendre
-                x, w = legendre(_LEGENDRE_PLAIN)
+                x, w = legendre(_order(_LEGENDRE_PLAIN))
                 nodes.append(p1 + 0.5 * length * (x + 1.0))
                 weights.append(0.5 * length * w)
                 continue
@@ -397,8 +428,8 @@ class Channel:
         """
         sv = np.sqrt(v)
         sm = np.sqrt(m)
-        z_lin, w_lin = hermite(_INNER_ORDER)
-        z_flat, w_flat = hermite(_FLAT_INNER_ORDER)
+        z_lin, w_lin = hermite(_order(_INNER_ORDER))
+        z_flat, w_flat = hermite(_order(_FLAT_INNER_ORDER))
         ys, oms, ws, uniq, inv = [], [], [], [], []
         n_uniq = 0
         for lo, hi, a, b in zip(self._lo, self._hi, self._a, self._b, strict=True):

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validate as check
-from .channels import Channel
+from .channels import Channel, screening
 from .model import Model
 from .solvers import Chain, SolveInfo, State, fixed_point, potential, vamp
 
@@ -36,6 +36,8 @@ __all__ = ["replica", "replica_trajectory", "ReplicaResult", "ConvergenceWarning
 _SOLVERS = ("auto", "fixed_point", "vamp")
 #: Tolerance of the multi-start screening; the selected start is then refined to ``tol``.
 _SCREEN_TOL = 1e-5
+#: Screened stationary points whose potentials are closer than this are all refined.
+_SCREEN_GAP = 1e-4
 
 
 class ConvergenceWarning(RuntimeWarning):
@@ -153,27 +155,47 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
             return info
     candidates = []
     inits = _initial_states(chain)
-    for i, init in enumerate(inits):
-        if i == 2 and len(candidates) == 2 and _same_point(candidates[0][1].state,
-                                                           candidates[1][1].state):
-            # the fully informative and fully uninformative starts reach the same stationary
-            # point: the mixed starts (one uninformative layer at a time) are skipped
-            break
-        info = _run(chain, init, solver, max(tol, _SCREEN_TOL), max_iter)
-        if info.converged:
-            candidates.append((potential(chain, info.state), info))
+    # screening: the stationary points reached from each start, located with the cheaper
+    # screening rules of the channels and the tolerance _SCREEN_TOL
+    with screening():
+        for i, init in enumerate(inits):
+            if i == 2 and len(candidates) == 2 and _same_point(candidates[0][1].state,
+                                                               candidates[1][1].state):
+                # the fully informative and fully uninformative starts reach the same
+                # stationary point: the mixed starts (one uninformative layer at a time) are
+                # skipped
+                break
+            info = _run(chain, init, solver, max(tol, _SCREEN_TOL), max_iter)
+            if info.converged:
+                candidates.append((potential(chain, info.state), info))
+    screened = sum(c[1].iterations for c in candidates)
     if not candidates:
         info = _run(chain, _initial_states(chain)[0], solver, tol, max_iter)
         info.potential = potential(chain, info.state) if np.all(
             np.isfinite(info.state.V)) else np.nan
         return info
     candidates.sort(key=lambda c: c[0])
-    best = candidates[0][1]
-    info = _run(chain, best.state, solver, tol, max_iter)
-    info.iterations += sum(c[1].iterations for c in candidates)
-    info.potential = potential(chain, info.state) if info.converged else candidates[0][0]
-    if not info.converged:
+    # refine at full precision the best point, and every distinct point whose screened
+    # potential is within _SCREEN_GAP of it (the screening rules could order them wrongly)
+    finalists = [candidates[0][1]]
+    for phi, cand in candidates[1:]:
+        if phi - candidates[0][0] < _SCREEN_GAP and not any(
+                _same_point(cand.state, f.state) for f in finalists):
+            finalists.append(cand)
+    refined = []
+    for cand in finalists:
+        info = _run(chain, cand.state, solver, tol, max_iter)
+        if info.converged:
+            info.potential = potential(chain, info.state)
+        refined.append(info)
+    done = [r for r in refined if r.converged]
+    if done:
+        info = min(done, key=lambda r: r.potential)
+    else:
+        info = refined[0]
+        info.potential = candidates[0][0]
         info.message = "refinement did not converge: " + info.message
+    info.iterations += screened + sum(r.iterations for r in refined if r is not info)
     return info
 
 
