@@ -437,3 +437,25 @@ def test_fixed_point_and_vamp_agree_when_the_input_is_recovered(layers):
     assert a.converged and b.converged
     np.testing.assert_allclose(a.entropy, b.entropy, atol=1e-9)
     np.testing.assert_allclose(a.mutual_information, np.log(2), atol=1e-9)
+
+
+def test_screening_precision_does_not_reach_the_result(monkeypatch):
+    """The multi-start screening uses half-order channel rules; the returned values are
+    those of a full-precision refinement, equal (to the solver tolerance) to a search done
+    entirely at full precision."""
+    import contextlib
+    import importlib
+
+    import midnn.channels as channels
+
+    replica_module = importlib.import_module("midnn.replica")  # the package exports replica()
+
+    model = Model(Gaussian(0, 1), [Layer(MarchenkoPastur(1.5), HardTanh(0.0)),
+                                   Layer(MarchenkoPastur(0.75), ReLU(1e-4))])
+    fast = replica(model)
+    monkeypatch.setattr(replica_module, "screening", contextlib.nullcontext)
+    full = replica(model)
+    assert fast.converged and full.converged
+    np.testing.assert_allclose(fast.entropy, full.entropy, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fast.mmse, full.mmse, rtol=0, atol=1e-8)
+    assert not channels._SCREENING  # the context is left at full precision
