@@ -43,6 +43,7 @@ batch_size = 100
 n_mi_layers = 2
 warm_start = True
 mi_noise = 1e-5
+overlap = False  # True: replica tracking in a worker process, concurrent with training
 figdir = "../figures"
 
 # %%
@@ -73,7 +74,7 @@ for fam in families:
         rec = training.train(net, ds, epochs=epochs, lr=lr, batch_size=batch_size,
                              mi_every=mi_every, noise=mi_noise, n_mi_layers=n_mi_layers,
                              warm_start=warm_start, replica_init=init, seed=s,
-                             progress=False)
+                             progress=False, overlap=overlap)
         init = rec.first_replica
         runs[fam, s] = rec
 
@@ -187,6 +188,9 @@ print("checks passed")
 # %%
 # NBVAL_IGNORE_OUTPUT
 tot = {k: sum(training.tracking_overhead(r)[k] for r in runs.values())
-       for k in ("train_s", "tracking_s")}
-print(f"training {tot['train_s']:.1f} s, tracking {tot['tracking_s']:.1f} s; "
+       for k in ("train_s", "tracking_s", "blocking_s")}
+print(f"training {tot['train_s']:.1f} s, tracking {tot['tracking_s']:.1f} s "
+      f"({100 * tot['tracking_s'] / tot['train_s']:.0f} % of training), training loop stopped "
+      f"{tot['blocking_s']:.1f} s for it ({100 * tot['blocking_s'] / tot['train_s']:.0f} %"
+      f"{', overlap' if overlap else ', serial'}); "
       f"notebook wall time {time.perf_counter() - t_start:.0f} s")
