@@ -67,6 +67,9 @@ _FLAT_INNER_ORDER = 24
 _LEGENDRE_PLAIN = 16
 #: Half-width, in standard deviations, of the supports of the outer rules.
 _REACH = 10.5
+#: Nodes of the hidden-channel rules with weights below this fraction of the largest are
+#: dropped (their total mass is ~1e-19).
+_PRUNE = 1e-18
 
 
 #: Screening precision (see :func:`screening`): every order of the piecewise-linear rules is
@@ -469,8 +472,12 @@ class Channel:
             uniq.append(om)
             inv.append(np.arange(om.size) + n_uniq)
             n_uniq += om.size
-        return (np.concatenate(ys), np.concatenate(oms), np.concatenate(ws),
-                np.concatenate(uniq), np.concatenate(inv))
+        y, omega, w, index = (np.concatenate(ys), np.concatenate(oms), np.concatenate(ws),
+                              np.concatenate(inv))
+        # nodes far in the Gaussian tails carry < 1e-18 of the mass (the integrands are at
+        # most polynomial there): dropping them saves 15-25% of the work
+        keep = w > _PRUNE * w.max()
+        return y[keep], omega[keep], w[keep], np.concatenate(uniq), index[keep]
 
     def _posterior(self, y: np.ndarray, omega: np.ndarray, Ahat: float, v: float,
                    omega_unique: np.ndarray | None = None, index: np.ndarray | None = None):
