@@ -391,6 +391,7 @@ class Channel:
         feats.sort()
         cuts = [(A, None), *feats, (B, None)]
         nodes, weights = [], []
+        halves = []  # (edge, scale, length, direction) of the sinh-mapped half segments
         for (p1, s1), (p2, s2) in zip(cuts[:-1], cuts[1:], strict=True):
             length = p2 - p1
             if length <= 0:
@@ -399,18 +400,21 @@ class Channel:
                 x, w = legendre(_order(_LEGENDRE_PLAIN))
                 nodes.append(p1 + 0.5 * length * (x + 1.0))
                 weights.append(0.5 * length * w)
-                continue
-            if s1 is None:
-                halves = [(p2, s2, length, -1)]
+            elif s1 is None:
+                halves.append((p2, s2, length, -1.0))
             elif s2 is None:
-                halves = [(p1, s1, length, 1)]
+                halves.append((p1, s1, length, 1.0))
             else:
-                halves = [(p1, s1, 0.5 * length, 1), (p2, s2, 0.5 * length, -1)]
-            for edge, scale, ln, direction in halves:
-                n = _sinh_order(ln / scale)
-                x, w = sinh_rule(edge, scale, ln, direction, n=n)
-                nodes.append(x)
-                weights.append(w)
+                halves += [(p1, s1, 0.5 * length, 1.0), (p2, s2, 0.5 * length, -1.0)]
+        if halves:
+            # sinh_rule for all half segments at once, grouped by their number of nodes
+            edge, scale, ln, direction = np.array(halves).T
+            orders = np.array([_sinh_order(r) for r in ln / scale])
+            for n in np.unique(orders):
+                g = orders == n
+                x, w = sinh_rule(edge[g], scale[g], ln[g], direction[g], n=int(n))
+                nodes.append(x.ravel())
+                weights.append(w.ravel())
         mu, w = np.concatenate(nodes), np.concatenate(weights)
         logW, _, _ = _truncated(lo, hi, (lo - mu) / s, (hi - mu) / s)
         w = w * np.exp(logW - 0.5 * (mu / sigma) ** 2) / (np.sqrt(2.0 * np.pi) * sigma)

@@ -123,15 +123,18 @@ def panel_rule(centers, scales, n: int = 8, lo: float = -np.inf, hi: float = np.
     return nodes, weights
 
 
-def sinh_rule(edge: float, scale: float, length: float, direction: int,
-              n: int = 32) -> tuple[np.ndarray, np.ndarray]:
+def sinh_rule(edge, scale, length, direction, n: int = 32) -> tuple[np.ndarray, np.ndarray]:
     """Gauss-Legendre rule on [edge, edge + direction * length] clustered at ``edge``.
 
     The map x = edge + direction * scale * sinh(t), t in [0, asinh(length/scale)], puts
     nodes at spacing ~scale near ``edge`` and geometrically wider away from it, which resolves
     a kink-like feature of width ``scale`` at the edge of a long interval (``n*ORDER`` nodes).
+    ``edge``, ``scale``, ``length`` and ``direction`` may be arrays of k segments: the nodes
+    and weights then have shape (k, n*ORDER).
     """
-    T = float(np.arcsinh(length / scale))
+    edge, scale, length, direction = (np.asarray(a, dtype=float)[..., None]
+                                      for a in (edge, scale, length, direction))
+    T = np.arcsinh(length / scale)
     x, w = legendre(n)
     t = 0.5 * T * (x + 1.0)
     nodes = edge + direction * scale * np.sinh(t)
