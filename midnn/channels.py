@@ -318,10 +318,9 @@ class Channel:
             w = w * np.exp(-0.5 * omega**2 / m) / np.sqrt(2 * np.pi * m)
         else:
             omega, w = np.zeros(1), np.ones(1)
-        parts = [_truncated(lo, hi, (lo - omega) / sv, (hi - omega) / sv)
-                 for lo, hi in zip(self._lo, self._hi, strict=True)]
-        logz, m1, s2 = (np.array([np.broadcast_to(p[i], omega.shape) for p in parts])
-                        for i in range(3))
+        alpha = (self._lo[:, None] - omega[None, :]) / sv
+        beta = (self._hi[:, None] - omega[None, :]) / sv
+        logz, m1, s2 = truncated_normal(alpha, beta)
         P = np.exp(logz)
         atom = (self._a == 0)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
