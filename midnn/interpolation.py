@@ -160,6 +160,21 @@ def _path_variance(path, t: float, R1: float, R2: float) -> tuple[float, float]:
     return rho, s2
 
 
+def _path_terms(path, t: float, s2: float, e: float, b: float, dR1: float,
+                dR2: float) -> dict[str, float]:
+    """The derivative dh = h_n'(t) and the terms of the sum rule at one time t from the two
+    MMSEs e (of T_1) and b (of S = W_2 T_1): g(t), the remainder R_n(t), the product term
+    and the fluctuation term (fields of :class:`PathPoint`)."""
+    rho = float(path.rho)
+    a1, a2 = path.n1 / path.n0, path.n2 / path.n0
+    g = (1.0 - (1.0 - t) * b / s2) / s2
+    dh = 0.5 * a2 * ((rho - dR2) * g - b / s2) + 0.5 * a1 * dR1 * e
+    return dict(dh=dh, e=e, b=b, g=g, sigma2=s2,
+                remainder=dh - 0.5 * a1 * dR1 * (rho - dR2),
+                product_term=0.5 * (rho - e - dR2) * (a2 * g - a1 * dR1),
+                fluctuation_term=0.5 * a2 * (e * g - b / s2))
+
+
 def linear_interpolation_point(path: GaussianPath, t: float, R1: float, R2: float,
                                dR1: float, dR2: float) -> PathPoint:
     """h_n(t), its exact derivative and the remainder decomposition at time t.
@@ -182,15 +197,7 @@ def linear_interpolation_point(path: GaussianPath, t: float, R1: float, R2: floa
     E = C - MC.T @ cho_solve(cf, MC, check_finite=False)  # posterior covariance of T_1
     e = float(np.trace(E)) / n1
     b = float(np.sum((W2 @ E) * W2)) / n2
-    a1, a2 = n1 / n0, n2 / n0
-    g = (1.0 - (1.0 - t) * b / s2) / s2
-    dh = 0.5 * a2 * ((rho - dR2) * g - b / s2) + 0.5 * a1 * dR1 * e
-    remainder = dh - 0.5 * a1 * dR1 * (rho - dR2)
-    q = rho - e
-    product = 0.5 * (q - dR2) * (a2 * g - a1 * dR1)
-    fluct = 0.5 * a2 * (e * g - b / s2)
-    return PathPoint(t=t, h=h, dh=dh, e=e, b=b, g=g, sigma2=s2, remainder=remainder,
-                     product_term=product, fluctuation_term=fluct)
+    return PathPoint(t=t, h=h, **_path_terms(path, t, s2, e, b, dR1, dR2))
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,16 +333,8 @@ def binary_interpolation_point(path: BinaryPath, t: float, R1: float, R2: float,
     h = (mi + 0.5 * n2 * math.log(2 * math.pi * math.e * s2) + 0.5 * n1 * _LOG_2PIE) / n0
     e = float(np.mean(e_s)) / n1
     b = float(np.mean(b_s)) / n2
-    a1, a2 = n1 / n0, n2 / n0
-    g = (1.0 - (1.0 - t) * b / s2) / s2
-    dh = 0.5 * a2 * ((rho - dR2) * g - b / s2) + 0.5 * a1 * dR1 * e
-    remainder = dh - 0.5 * a1 * dR1 * (rho - dR2)
-    q = rho - e
-    product = 0.5 * (q - dR2) * (a2 * g - a1 * dR1)
-    fluct = 0.5 * a2 * (e * g - b / s2)
-    return BinaryPathPoint(t=t, h=h, dh=dh, e=e, b=b, g=g, sigma2=s2, remainder=remainder,
-                           product_term=product, fluctuation_term=fluct, h_se=se / n0,
-                           mi=mi / n0)
+    return BinaryPathPoint(t=t, h=h, **_path_terms(path, t, s2, e, b, dR1, dR2),
+                           h_se=se / n0, mi=mi / n0)
 
 
 def _cv_mean(y: np.ndarray, c: np.ndarray, c_mean: float) -> tuple[float, float]:
