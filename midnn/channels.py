@@ -43,6 +43,7 @@ marginal p(y | omega).
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -72,9 +73,13 @@ _REACH = 10.5
 _PRUNE = 1e-18
 
 
-#: Screening precision (see :func:`screening`): every order of the piecewise-linear rules is
-#: halved. Set only inside ``with screening():``.
-_SCREENING = False
+#: Screening precision (see :func:`screening`), per thread: every order of the
+#: piecewise-linear rules is halved while ``_PRECISION.screening`` is set.
+_PRECISION = threading.local()
+
+
+def _screening_active() -> bool:
+    return getattr(_PRECISION, "screening", False)
 
 
 @contextmanager
@@ -85,20 +90,19 @@ def screening():
     with these cheaper rules (relative accuracy ~1e-6 instead of ~1e-10, enough to tell
     stationary points apart at the screening tolerance 1e-5) and then refines the selected
     one at full precision, so that no returned value depends on them. Cached values are kept
-    per precision.
+    per precision; the setting is per thread.
     """
-    global _SCREENING
-    old = _SCREENING
-    _SCREENING = True
+    old = _screening_active()
+    _PRECISION.screening = True
     try:
         yield
     finally:
-        _SCREENING = old
+        _PRECISION.screening = old
 
 
 def _order(n: int) -> int:
     """A rule order at the current precision (halved while screening, at least 4)."""
-    return max(4, n // 2) if _SCREENING else n
+    return max(4, n // 2) if _screening_active() else n
 
 
 def _sinh_order(ratio: float) -> int:
@@ -286,7 +290,7 @@ class Channel:
         return self._output(Vhat)[1]
 
     def _output(self, Vhat: float) -> tuple[float, float]:
-        key = ("out", Vhat, _SCREENING)
+        key = ("out", Vhat, _screening_active())
         if key in self._cache:
             return self._cache[key]
         m, v = self._split(Vhat)
@@ -337,7 +341,7 @@ class Channel:
     # ------------------------------------------------------------- hidden side
     def hidden(self, Ahat: float, Vhat: float) -> HiddenValues:
         """I(t; t + xi'/sqrt(A^) | omega), A-update (eq. 51) and V-update (eq. 54)."""
-        key = ("hid", Ahat, Vhat, _SCREENING)
+        key = ("hid", Ahat, Vhat, _screening_active())
         if key in self._cache:
             return self._cache[key]
         m, v = self._split(Vhat)

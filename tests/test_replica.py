@@ -458,4 +458,4 @@ def test_screening_precision_does_not_reach_the_result(monkeypatch):
     assert fast.converged and full.converged
     np.testing.assert_allclose(fast.entropy, full.entropy, rtol=0, atol=1e-9)
     np.testing.assert_allclose(fast.mmse, full.mmse, rtol=0, atol=1e-8)
-    assert not channels._SCREENING  # the context is left at full precision
+    assert not channels._screening_active()  # the context is left at full precision
