@@ -37,8 +37,9 @@ density p(y | omega) and every posterior moment is closed form (truncated Gaussi
   to a Gauss-Hermite or Gauss-Laguerre rule, :func:`_logistic_normal`) under one outer
   Gauss-Legendre rule in omega; accurate to ~1e-14 in I against nested adaptive quadrature.
 
-Tanh (smooth, not piecewise-linear) uses a Laplace-centred Gauss-Hermite rule for the inner
-marginal p(y | omega).
+Tanh (smooth, not piecewise-linear): Gauss-Hermite in u, omega | u and xi', and the inner
+marginal p(y | omega) by sinh-mapped rules on both sides of the posterior mode of u (see
+:meth:`Channel._hidden_tanh`); doubling every order moves I by 1e-8..3e-7.
 """
 
 from __future__ import annotations
