@@ -39,7 +39,8 @@ density p(y | omega) and every posterior moment is closed form (truncated Gaussi
 
 Tanh (smooth, not piecewise-linear): Gauss-Hermite in u, omega | u and xi', and the inner
 marginal p(y | omega) by sinh-mapped rules on both sides of the posterior mode of u (see
-:meth:`Channel._hidden_tanh`); doubling every order moves I by 1e-8..3e-7.
+:meth:`Channel._hidden_tanh`); doubling every order moves I by 1e-8..3e-6 (the outer rule
+in u limits it at sharp observations).
 """
 
 from __future__ import annotations
