@@ -320,7 +320,7 @@ class Channel:
         if m > 0:
             omega, w = panel_rule(np.concatenate([[0.0], self._kinks]),
                                   np.concatenate([[np.sqrt(m)], np.full(self._kinks.size, sv)]),
-                                  n=_order(8))
+                                  n=_order(8), sparse=True)
             w = w * np.exp(-0.5 * omega**2 / m) / np.sqrt(2 * np.pi * m)
         else:
             omega, w = np.zeros(1), np.ones(1)
