@@ -53,8 +53,9 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import erfcx, expit, log_ndtr, ndtr
 
+from . import quadrature
 from .activations import Activation, Linear, PiecewiseLinear, Tanh
-from .quadrature import hermite, laguerre, legendre, panel_rule, sinh_rule
+from .quadrature import hermite, laguerre, legendre, panel_rule
 
 __all__ = ["Channel", "HiddenValues", "screening", "truncated_normal"]
 
@@ -122,19 +123,28 @@ _A_INF = 1e300
 
 def _log_phi(x: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
-        return np.where(np.isfinite(x), -0.5 * x * x - _LOG_SQRT_2PI, -np.inf)
+        return -0.5 * x * x - _LOG_SQRT_2PI
 
 
-def _log1mexp(d: np.ndarray) -> np.ndarray:
-    """log(1 - exp(d)) for d <= 0, accurate everywhere."""
-    d = np.minimum(d, 0.0)
-    with np.errstate(divide="ignore"):
-        return np.where(d > -0.693, np.log(-np.expm1(d)), np.log1p(-np.exp(d)))
-
-
-#: Standardized bounds below this use the erfcx forms (log-space differences of log Phi
-#: keep ~1e-13 relative precision above it, and lose all digits beyond |x| ~ 1e8).
+#: Standardized bounds below this use the erfcx forms (differences of Phi keep ~1e-13
+#: relative precision above it, and underflow beyond |x| ~ 38).
 _DEEP = -30.0
+#: Infinite standardized bounds are replaced by this (phi and Phi are exactly 0 or 1 there,
+#: and alpha * phi(alpha) = 0 needs no special case).
+_BIG = 1e150
+
+
+def _log_ndtr(x: np.ndarray) -> np.ndarray:
+    """log Phi(x): log(ndtr(x)) (absolute error ~1e-16, i.e. relative error ~1e-16 in Phi)
+    for x >= -30, scipy's log_ndtr (asymptotic series) below. Three times faster than
+    log_ndtr alone, which dominated the channel rules."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(divide="ignore"):
+        out = np.log(ndtr(x))
+    low = x < _DEEP
+    if np.any(low):
+        out = np.where(low, log_ndtr(np.where(low, x, 0.0)), out)
+    return out
 
 
 def _mills(x: np.ndarray, logz: np.ndarray) -> np.ndarray:
@@ -155,49 +165,48 @@ def truncated_normal(alpha: np.ndarray, beta: np.ndarray):
 
     Returns ``(log Z, m1, s2)`` with Z = Phi(beta) - Phi(alpha), m1 = E[g | g in [alpha,beta]]
     and s2 = E[g^2 1{alpha<g<beta}] / Z. The interval is reflected to the left of 0 when it
-    lies to the right of it. An interval deep in the left tail (b < -30) is written with the
-    scaled complementary error function, Z = e^{-b^2/2} (erfcx(-b/sqrt2) - erfcx(-a/sqrt2)
-    e^{-(a-b)(a+b)/2}) / 2, so that phi(a)/Z and phi(b)/Z keep full relative precision at any
-    depth (log-space differences of log Phi lose all digits beyond |b| ~ 1e8); elsewhere
-    log Z = log Phi(b) + log(1 - Phi(a)/Phi(b)) in log space. Each form is evaluated only
-    where it is used.
+    lies to the right of it, so that a <= 0 and Z = Phi(b) - Phi(a) is a difference of
+    left-tail probabilities, each with full relative precision (an interval of width w near
+    b loses ~log10(1/(w |b|)) digits, as any method given the rounded bounds). An interval
+    deep in the left tail (b < -30) is written with the scaled complementary error function,
+    Z = e^{-b^2/2} (erfcx(-b/sqrt2) - erfcx(-a/sqrt2) e^{-(a-b)(a+b)/2}) / 2, so that
+    phi(a)/Z and phi(b)/Z keep full relative precision at any depth. Each form is evaluated
+    only where it is used (the erfcx form only when some interval needs it).
     """
     alpha, beta = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float))
     shape = alpha.shape
-    alpha, beta = alpha.ravel(), beta.ravel()
+    alpha = np.clip(alpha.ravel(), -_BIG, _BIG)
+    beta = np.clip(beta.ravel(), -_BIG, _BIG)
     right = alpha > 0  # reflect intervals lying to the right of 0
     a = np.where(right, -beta, alpha)
     b = np.where(right, -alpha, beta)
-    logz = np.empty_like(a)
-    e_lo = np.empty_like(a)  # phi(a)/Z
-    e_hi = np.empty_like(a)  # phi(b)/Z
-    tail = b < _DEEP
-    near = ~tail
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        if np.any(tail):
+        tail = b < _DEEP
+        if not np.any(tail):
+            logz = np.log(ndtr(b) - ndtr(a))
+            e_lo = np.exp(_log_phi(a) - logz)  # phi(a)/Z
+            e_hi = np.exp(_log_phi(b) - logz)  # phi(b)/Z
+        else:
+            logz, e_lo, e_hi = np.empty_like(a), np.empty_like(a), np.empty_like(a)
             at, bt = a[tail], b[tail]
             E = np.exp(-0.5 * (at - bt) * (at + bt))
-            D = erfcx(-bt / np.sqrt(2.0)) - np.where(E > 0, erfcx(-at / np.sqrt(2.0)) * E, 0.0)
+            D = erfcx(-bt / np.sqrt(2.0)) - erfcx(-at / np.sqrt(2.0)) * E
             logz[tail] = -0.5 * bt * bt + np.log(0.5 * D)
             e_hi[tail] = _SQRT_2_OVER_PI / D
             e_lo[tail] = e_hi[tail] * E
-        if np.any(near):
+            near = ~tail
             an, bn = a[near], b[near]
-            la, lb = log_ndtr(an), log_ndtr(bn)
-            lz = lb + _log1mexp(la - lb)
+            lz = np.log(ndtr(bn) - ndtr(an))
             logz[near] = lz
             e_lo[near] = np.exp(_log_phi(an) - lz)
             e_hi[near] = np.exp(_log_phi(bn) - lz)
-    ea = np.where(right, e_hi, e_lo)  # phi(alpha)/Z
-    eb = np.where(right, e_lo, e_hi)  # phi(beta)/Z
-    with np.errstate(over="ignore", invalid="ignore"):
+        ea = np.where(right, e_hi, e_lo)  # phi(alpha)/Z
+        eb = np.where(right, e_lo, e_hi)  # phi(beta)/Z
         m1 = ea - eb
-        ta = np.where(np.isfinite(alpha), alpha * ea, 0.0)
-        tb = np.where(np.isfinite(beta), beta * eb, 0.0)
-        s2 = 1.0 + ta - tb
-    # an interval whose probability underflows carries no weight: give it the moments of a
-    # point mass at the nearest end so that 0 * moments stays 0
-    bad = ~(np.isfinite(m1) & np.isfinite(s2) & (logz > -np.inf))
+        s2 = 1.0 + alpha * ea - beta * eb
+        # an interval whose probability underflows carries no weight: give it the moments of
+        # a point mass at the nearest end so that 0 * moments stays 0
+        bad = ~np.isfinite(m1 + s2 + logz)
     if np.any(bad):
         point = np.clip(0.0, alpha, beta)
         m1 = np.where(bad, point, m1)
@@ -213,19 +222,32 @@ def _truncated(lo: float, hi: float, alpha: np.ndarray, beta: np.ndarray):
         return z, z, z + 1.0
     if np.isinf(lo):  # (-inf, beta]
         beta = np.asarray(beta, float)
-        logz = log_ndtr(beta)
+        logz = _log_ndtr(beta)
         r = _mills(beta, logz)
         with np.errstate(invalid="ignore"):
             s2 = np.where(np.isfinite(r), 1.0 - beta * r, beta * beta)
         return logz, -r, s2
     if np.isinf(hi):  # [alpha, inf)
         alpha = np.asarray(alpha, float)
-        logz = log_ndtr(-alpha)
+        logz = _log_ndtr(-alpha)
         r = _mills(-alpha, logz)
         with np.errstate(invalid="ignore"):
             s2 = np.where(np.isfinite(r), 1.0 + alpha * r, alpha * alpha)
         return logz, r, s2
     return truncated_normal(alpha, beta)
+
+
+@lru_cache(maxsize=2048)
+def _concatenated_legendre(orders: tuple[int, ...], multiplier: int):
+    """Gauss-Legendre rules of the given orders (each times the quadrature multiplier, which
+    is part of the cache key) laid end to end: nodes, weights and the segment of each."""
+    rules = [legendre(n) for n in orders]
+    x = np.concatenate([r[0] for r in rules])
+    w = np.concatenate([r[1] for r in rules])
+    seg = np.repeat(np.arange(len(orders)), [r[0].size for r in rules])
+    for a in (x, w, seg):
+        a.setflags(write=False)
+    return x, w, seg
 
 
 @dataclass(frozen=True)
@@ -375,55 +397,69 @@ class Channel:
         return self._hidden_piecewise(1e-300, m, v).V if not isinstance(
             self.activation, Tanh) else self._hidden_tanh(1e-300, m, v).V
 
-    def _window_rule(self, lo: float, hi: float, s: float, sigma: float):
-        """Nodes and weights for int N(mu; 0, sigma^2) W(mu) g(mu) dmu over the real line,
-        with the smooth window W(mu) = P(lo < mu + s Z < hi), Z ~ N(0, 1).
+    def _window_rules(self, specs: list[tuple[float, float, float, float]]):
+        """For each ``(lo, hi, s, sigma)`` in ``specs``: nodes and weights for
+        int N(mu; 0, sigma^2) W(mu) g(mu) dmu over the real line, with the smooth window
+        W(mu) = P(lo < mu + s Z < hi), Z ~ N(0, 1).
 
         The support [max(lo - R s, -R sigma), min(hi + R s, R sigma)] (R = 10.5: the mass
         left out is < 1e-25) is cut at every kink of the activation inside it (scale ``s``)
         and at the centre 0 of the Gaussian (scale ``sigma``) when no kink is closer than
         sigma; each cut is the clustering point of sinh-mapped Gauss-Legendre rules
         (:func:`~midnn.quadrature.sinh_rule`) on both sides, with a number of nodes that
-        grows with the logarithmic range asinh(length/scale) of the map.
+        grows with the logarithmic range asinh(length/scale) of the map; a segment without a
+        cut inside gets a plain Gauss-Legendre rule. All rules are mapped and weighted in one
+        vectorized pass (the segments only differ in their parameters).
         """
-        A = max(-_REACH * sigma, lo - _REACH * s)
-        B = min(_REACH * sigma, hi + _REACH * s)
-        if not B > A:
-            return np.empty(0), np.empty(0)
-        feats = [(k, min(s, sigma)) for k in self._kinks if A < k < B]
-        if A < 0.0 < B and all(abs(k) > sigma for k, _ in feats):
-            feats.append((0.0, sigma))
-        feats.sort()
-        cuts = [(A, None), *feats, (B, None)]
-        nodes, weights = [], []
-        halves = []  # (edge, scale, length, direction) of the sinh-mapped half segments
-        for (p1, s1), (p2, s2) in zip(cuts[:-1], cuts[1:], strict=True):
-            length = p2 - p1
-            if length <= 0:
+        segs = []  # (rule, edge, scale, length, direction, order); scale 0: plain segment
+        for j, (lo, hi, s, sigma) in enumerate(specs):
+            A = max(-_REACH * sigma, lo - _REACH * s)
+            B = min(_REACH * sigma, hi + _REACH * s)
+            if not B > A:
                 continue
-            if s1 is None and s2 is None:  # no feature inside: plain Gauss-Legendre
-                x, w = legendre(_order(_LEGENDRE_PLAIN))
-                nodes.append(p1 + 0.5 * length * (x + 1.0))
-                weights.append(0.5 * length * w)
-            elif s1 is None:
-                halves.append((p2, s2, length, -1.0))
-            elif s2 is None:
-                halves.append((p1, s1, length, 1.0))
-            else:
-                halves += [(p1, s1, 0.5 * length, 1.0), (p2, s2, 0.5 * length, -1.0)]
-        if halves:
-            # sinh_rule for all half segments at once, grouped by their number of nodes
-            edge, scale, ln, direction = np.array(halves).T
-            orders = np.array([_sinh_order(r) for r in ln / scale])
-            for n in np.unique(orders):
-                g = orders == n
-                x, w = sinh_rule(edge[g], scale[g], ln[g], direction[g], n=int(n))
-                nodes.append(x.ravel())
-                weights.append(w.ravel())
-        mu, w = np.concatenate(nodes), np.concatenate(weights)
-        logW, _, _ = _truncated(lo, hi, (lo - mu) / s, (hi - mu) / s)
-        w = w * np.exp(logW - 0.5 * (mu / sigma) ** 2) / (np.sqrt(2.0 * np.pi) * sigma)
-        return mu, w
+            feats = [(k, min(s, sigma)) for k in self._kinks if A < k < B]
+            if A < 0.0 < B and all(abs(k) > sigma for k, _ in feats):
+                feats.append((0.0, sigma))
+            feats.sort()
+            cuts = [(A, None), *feats, (B, None)]
+            for (p1, s1), (p2, s2) in zip(cuts[:-1], cuts[1:], strict=True):
+                length = p2 - p1
+                if length <= 0:
+                    continue
+                if s1 is None and s2 is None:
+                    segs.append((j, p1, 0.0, length, 1.0, _order(_LEGENDRE_PLAIN)))
+                elif s1 is None:
+                    segs.append((j, p2, s2, length, -1.0, _sinh_order(length / s2)))
+                elif s2 is None:
+                    segs.append((j, p1, s1, length, 1.0, _sinh_order(length / s1)))
+                else:
+                    half = 0.5 * length
+                    segs += [(j, p1, s1, half, 1.0, _sinh_order(half / s1)),
+                             (j, p2, s2, half, -1.0, _sinh_order(half / s2))]
+        if not segs:
+            return [(np.empty(0), np.empty(0)) for _ in specs]
+        rule, edge, scale, length, direction, orders = (np.array(c)
+                                                        for c in zip(*segs, strict=True))
+        x, w, seg = _concatenated_legendre(tuple(orders.astype(int).tolist()),
+                                           quadrature.ORDER)
+        plain = scale == 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            T = np.where(plain, 1.0, np.arcsinh(length / np.where(plain, 1.0, scale)))
+        t = 0.5 * T[seg] * (x + 1.0)
+        sc = scale[seg]
+        mu = edge[seg] + direction[seg] * sc * np.sinh(t)
+        wt = 0.5 * T[seg] * w * sc * np.cosh(t)
+        if np.any(plain):
+            p = plain[seg]
+            mu = np.where(p, edge[seg] + 0.5 * length[seg] * (x + 1.0), mu)
+            wt = np.where(p, 0.5 * length[seg] * w, wt)
+        lo, hi, s, sigma = (np.array(c, dtype=float) for c in zip(*specs, strict=True))
+        r = rule[seg]
+        s_n, sigma_n = s[r], sigma[r]
+        logW, _, _ = truncated_normal((lo[r] - mu) / s_n, (hi[r] - mu) / s_n)
+        wt = wt * np.exp(logW - 0.5 * (mu / sigma_n) ** 2) / (np.sqrt(2.0 * np.pi) * sigma_n)
+        bounds = np.searchsorted(r, np.arange(len(specs) + 1))
+        return [(mu[i:k], wt[i:k]) for i, k in zip(bounds[:-1], bounds[1:], strict=True)]
 
     def _hidden_nodes(self, Ahat: float, m: float, v: float):
         """Nodes (y, omega, weight) of the joint law of (omega, y), one 2-D rule per piece,
@@ -443,12 +479,27 @@ class Channel:
         sm = np.sqrt(m)
         z_lin, w_lin = hermite(_order(_INNER_ORDER))
         z_flat, w_flat = hermite(_order(_FLAT_INNER_ORDER))
+        # the outer rule of every piece (one batched call); None: omega = 0 (m = 0, flat)
+        specs, params = [], []
+        for lo, hi, a in zip(self._lo, self._hi, self._a, strict=True):
+            if a == 0:
+                params.append(None)
+                if m > 0:
+                    specs.append((lo, hi, sv, sm))
+                continue
+            var_y = a * a * v + 1.0 / Ahat
+            c = a * v / var_y
+            var_mu = m + c * c * var_y
+            params.append((var_y, c, var_mu))
+            specs.append((lo, hi, np.sqrt(v / (Ahat * var_y)), np.sqrt(var_mu)))
+        rules = iter(self._window_rules(specs))
         ys, oms, ws, uniq, inv = [], [], [], [], []
         n_uniq = 0
-        for lo, hi, a, b in zip(self._lo, self._hi, self._a, self._b, strict=True):
-            if a == 0:
+        for lo, hi, a, b, par in zip(self._lo, self._hi, self._a, self._b, params,
+                                     strict=True):
+            if par is None:
                 if m > 0:
-                    om, wo = self._window_rule(lo, hi, sv, sm)
+                    om, wo = next(rules)
                 else:
                     logW, _, _ = _truncated(lo, hi, np.array([lo / sv]), np.array([hi / sv]))
                     om, wo = np.zeros(1), np.exp(logW)
@@ -460,11 +511,8 @@ class Channel:
                 inv.append(np.repeat(np.arange(om.size) + n_uniq, z_flat.size))
                 n_uniq += om.size
                 continue
-            var_y = a * a * v + 1.0 / Ahat
-            c = a * v / var_y
-            s = np.sqrt(v / (Ahat * var_y))
-            var_mu = m + c * c * var_y
-            mu, wmu = self._window_rule(lo, hi, s, np.sqrt(var_mu))
+            var_y, c, var_mu = par
+            mu, wmu = next(rules)
             if m > 0:
                 sd_mu = np.sqrt(var_mu)
                 om = (m / var_mu) * mu[:, None] + (sm * abs(c) * np.sqrt(var_y) / sd_mu) * z_lin
