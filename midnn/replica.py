@@ -29,6 +29,7 @@ import numpy as np
 from . import _validate as check
 from .channels import Channel, screening
 from .model import Model
+from .priors import Gaussian
 from .solvers import Chain, SolveInfo, State, fixed_point, potential, vamp
 
 __all__ = ["replica", "replica_trajectory", "ReplicaResult", "ConvergenceWarning"]
@@ -108,17 +109,30 @@ def _check_output(model: Model, l: int, noise: float) -> None:
                          f"({type(act).__name__}): its differential entropy diverges")
 
 
-def _initial_states(chain: Chain) -> list[State]:
+def _initial_states(chain: Chain, solver: str = "fixed_point") -> list[State]:
+    """Starting points of the multi-start search: all layers informative (V = 1e-6 rho), all
+    uninformative (V = rho), and for L > 2 one uninformative layer at a time.
+
+    With a Gaussian prior, ML-VAMP's first message a2x_1 = 1/var does not depend on the
+    start's V_1 (the prior's LMMSE is exact), so for ``solver`` "vamp" or "auto" starts that
+    differ only in V_1 describe one trajectory and only the first of them is kept.
+    """
     rho = chain.rho
     L = chain.n_layers
     delta = 1e-6
-    inits = [State.initial(delta * rho), State.initial(rho * (1 - 1e-6))]
+    V0s = [delta * rho, rho * (1 - 1e-6)]
     if L > 2:  # one uninformative layer at a time (for L <= 2 these repeat the two above)
         for i in range(L):
             V0 = delta * rho.copy()
             V0[i] = rho[i] * (1 - 1e-6)
-            inits.append(State.initial(V0))
-    return inits
+            V0s.append(V0)
+    if solver != "fixed_point" and isinstance(chain.prior, Gaussian):
+        kept = []
+        for V0 in V0s:
+            if not any(np.array_equal(V0[1:], k[1:]) for k in kept):
+                kept.append(V0)
+        V0s = kept
+    return [State.initial(V0) for V0 in V0s]
 
 
 def _same_point(a: State, b: State) -> bool:
@@ -154,7 +168,7 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
             info.potential = potential(chain, info.state)
             return info
     candidates = []
-    inits = _initial_states(chain)
+    inits = _initial_states(chain, solver)
     # screening: the stationary points reached from each start, located with the cheaper
     # screening rules of the channels and the tolerance _SCREEN_TOL
     with screening():
