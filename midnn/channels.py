@@ -72,8 +72,9 @@ _LEGENDRE_PLAIN = 16
 #: Half-width, in standard deviations, of the supports of the outer rules.
 _REACH = 10.5
 #: Nodes of the hidden-channel rules with weights below this fraction of the largest are
-#: dropped (their total mass is ~1e-19).
-_PRUNE = 1e-18
+#: dropped: they move I, A and V by < 1e-12 relative (measured over the hidden-channel
+#: test points; 1e-18 and 1e-14 agree to 3e-13) and are 15-25% of the nodes.
+_PRUNE = 1e-14
 
 
 #: Screening precision (see :func:`screening`), per thread: every order of the
@@ -173,6 +174,36 @@ def truncated_normal(alpha: np.ndarray, beta: np.ndarray):
     phi(a)/Z and phi(b)/Z keep full relative precision at any depth. Each form is evaluated
     only where it is used (the erfcx form only when some interval needs it).
     """
+    alpha = np.asarray(alpha, dtype=float)
+    beta = np.asarray(beta, dtype=float)
+    if alpha.shape != beta.shape:
+        alpha, beta = np.broadcast_arrays(alpha, beta)
+    shape = alpha.shape
+    alpha = np.minimum(np.maximum(alpha.ravel(), -_BIG), _BIG)
+    beta = np.minimum(np.maximum(beta.ravel(), -_BIG), _BIG)
+    right = alpha > 0  # reflect intervals lying to the right of 0
+    a = np.where(right, -beta, alpha)
+    b = np.where(right, -alpha, beta)
+    if b.size and b.min() >= _DEEP:
+        # common case, no interval in the deep tail: Z = Phi(b) - Phi(a)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            logz = np.log(ndtr(b) - ndtr(a))
+            c = -_LOG_SQRT_2PI - logz
+            e_lo = np.exp(c - 0.5 * a * a)  # phi(a)/Z
+            e_hi = np.exp(c - 0.5 * b * b)  # phi(b)/Z
+            ea = np.where(right, e_hi, e_lo)  # phi(alpha)/Z
+            eb = np.where(right, e_lo, e_hi)  # phi(beta)/Z
+            m1 = ea - eb
+            s2 = 1.0 + alpha * ea - beta * eb
+            ok = np.isfinite(m1 + s2 + logz).all()
+        if ok:
+            return logz.reshape(shape), m1.reshape(shape), s2.reshape(shape)
+    return _truncated_normal_general(alpha.reshape(shape), beta.reshape(shape))
+
+
+def _truncated_normal_general(alpha: np.ndarray, beta: np.ndarray):
+    """:func:`truncated_normal` with the erfcx form where needed and point masses for
+    intervals whose probability underflows."""
     alpha, beta = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float))
     shape = alpha.shape
     alpha = np.clip(alpha.ravel(), -_BIG, _BIG)
@@ -214,6 +245,22 @@ def truncated_normal(alpha: np.ndarray, beta: np.ndarray):
     return logz.reshape(shape), m1.reshape(shape), s2.reshape(shape)
 
 
+def _upper_tail(x: np.ndarray):
+    """log Phi(x), the Mills ratio r = phi(x)/Phi(x) and 1 - x r: the log-probability, the
+    mean's magnitude and the second moment of the standard normal on (-inf, x] (equally on
+    [-x, inf), by symmetry)."""
+    if x.size and x.min() >= _DEEP and x.max() < np.inf:
+        with np.errstate(divide="ignore"):
+            logz = np.log(ndtr(x))
+        r = np.exp(-_LOG_SQRT_2PI - logz - 0.5 * x * x)
+        return logz, r, 1.0 - x * r
+    logz = _log_ndtr(x)
+    r = _mills(x, logz)
+    with np.errstate(invalid="ignore"):
+        s2 = np.where(np.isfinite(r), 1.0 - x * r, x * x)
+    return logz, r, s2
+
+
 def _truncated(lo: float, hi: float, alpha: np.ndarray, beta: np.ndarray):
     """:func:`truncated_normal` with fast paths for the semi-infinite and infinite pieces
     (``lo``, ``hi`` are the piece's bounds; ``alpha``, ``beta`` the standardized ones)."""
@@ -221,19 +268,10 @@ def _truncated(lo: float, hi: float, alpha: np.ndarray, beta: np.ndarray):
         z = np.zeros(np.broadcast_shapes(np.shape(alpha), np.shape(beta)))
         return z, z, z + 1.0
     if np.isinf(lo):  # (-inf, beta]
-        beta = np.asarray(beta, float)
-        logz = _log_ndtr(beta)
-        r = _mills(beta, logz)
-        with np.errstate(invalid="ignore"):
-            s2 = np.where(np.isfinite(r), 1.0 - beta * r, beta * beta)
+        logz, r, s2 = _upper_tail(np.asarray(beta, float))
         return logz, -r, s2
     if np.isinf(hi):  # [alpha, inf)
-        alpha = np.asarray(alpha, float)
-        logz = _log_ndtr(-alpha)
-        r = _mills(-alpha, logz)
-        with np.errstate(invalid="ignore"):
-            s2 = np.where(np.isfinite(r), 1.0 + alpha * r, alpha * alpha)
-        return logz, r, s2
+        return _upper_tail(-np.asarray(alpha, float))
     return truncated_normal(alpha, beta)
 
 
@@ -532,8 +570,8 @@ class Channel:
             n_uniq += om.size
         y, omega, w, index = (np.concatenate(ys), np.concatenate(oms), np.concatenate(ws),
                               np.concatenate(inv))
-        # nodes far in the Gaussian tails carry < 1e-18 of the mass (the integrands are at
-        # most polynomial there): dropping them saves 15-25% of the work
+        # nodes far in the Gaussian tails carry a negligible mass (the integrands are at most
+        # polynomial there): dropping them saves 15-25% of the work
         keep = w > _PRUNE * w.max()
         return y[keep], omega[keep], w[keep], np.concatenate(uniq), index[keep]
 
