@@ -184,39 +184,13 @@ def truncated_normal(alpha: np.ndarray, beta: np.ndarray):
     right = alpha > 0  # reflect intervals lying to the right of 0
     a = np.where(right, -beta, alpha)
     b = np.where(right, -alpha, beta)
-    if b.size and b.min() >= _DEEP:
-        # common case, no interval in the deep tail: Z = Phi(b) - Phi(a)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        tail = b < _DEEP
+        if not tail.any():  # the common case: Z = Phi(b) - Phi(a)
             logz = np.log(ndtr(b) - ndtr(a))
             c = -_LOG_SQRT_2PI - logz
             e_lo = np.exp(c - 0.5 * a * a)  # phi(a)/Z
             e_hi = np.exp(c - 0.5 * b * b)  # phi(b)/Z
-            ea = np.where(right, e_hi, e_lo)  # phi(alpha)/Z
-            eb = np.where(right, e_lo, e_hi)  # phi(beta)/Z
-            m1 = ea - eb
-            s2 = 1.0 + alpha * ea - beta * eb
-            ok = np.isfinite(m1 + s2 + logz).all()
-        if ok:
-            return logz.reshape(shape), m1.reshape(shape), s2.reshape(shape)
-    return _truncated_normal_general(alpha.reshape(shape), beta.reshape(shape))
-
-
-def _truncated_normal_general(alpha: np.ndarray, beta: np.ndarray):
-    """:func:`truncated_normal` with the erfcx form where needed and point masses for
-    intervals whose probability underflows."""
-    alpha, beta = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float))
-    shape = alpha.shape
-    alpha = np.clip(alpha.ravel(), -_BIG, _BIG)
-    beta = np.clip(beta.ravel(), -_BIG, _BIG)
-    right = alpha > 0  # reflect intervals lying to the right of 0
-    a = np.where(right, -beta, alpha)
-    b = np.where(right, -alpha, beta)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        tail = b < _DEEP
-        if not np.any(tail):
-            logz = np.log(ndtr(b) - ndtr(a))
-            e_lo = np.exp(_log_phi(a) - logz)  # phi(a)/Z
-            e_hi = np.exp(_log_phi(b) - logz)  # phi(b)/Z
         else:
             logz, e_lo, e_hi = np.empty_like(a), np.empty_like(a), np.empty_like(a)
             at, bt = a[tail], b[tail]
@@ -228,20 +202,21 @@ def _truncated_normal_general(alpha: np.ndarray, beta: np.ndarray):
             near = ~tail
             an, bn = a[near], b[near]
             lz = np.log(ndtr(bn) - ndtr(an))
+            c = -_LOG_SQRT_2PI - lz
             logz[near] = lz
-            e_lo[near] = np.exp(_log_phi(an) - lz)
-            e_hi[near] = np.exp(_log_phi(bn) - lz)
+            e_lo[near] = np.exp(c - 0.5 * an * an)
+            e_hi[near] = np.exp(c - 0.5 * bn * bn)
         ea = np.where(right, e_hi, e_lo)  # phi(alpha)/Z
         eb = np.where(right, e_lo, e_hi)  # phi(beta)/Z
         m1 = ea - eb
         s2 = 1.0 + alpha * ea - beta * eb
+        ok = np.isfinite(m1 + s2 + logz)
+    if not ok.all():
         # an interval whose probability underflows carries no weight: give it the moments of
         # a point mass at the nearest end so that 0 * moments stays 0
-        bad = ~np.isfinite(m1 + s2 + logz)
-    if np.any(bad):
-        point = np.clip(0.0, alpha, beta)
-        m1 = np.where(bad, point, m1)
-        s2 = np.where(bad, point * point, s2)
+        point = np.minimum(np.maximum(0.0, alpha), beta)
+        m1 = np.where(ok, m1, point)
+        s2 = np.where(ok, s2, point * point)
     return logz.reshape(shape), m1.reshape(shape), s2.reshape(shape)
 
 
