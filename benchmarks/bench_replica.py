@@ -43,16 +43,24 @@ def flagship():
                                   Layer(Empirical.from_matrix(W2), ReLU(1e-5))])
 
 
-def grid_times(n: int) -> np.ndarray:
-    """Wall time of `replica` on ``n`` random models drawn as in the property test."""
+def grid_models(n: int) -> list[Model]:
+    """``n`` random models drawn as in the property test of tests/test_replica.py."""
     rng = np.random.default_rng(2024)
+    return [random_model(rng) for _ in range(n)]
+
+
+def grid_times(n: int) -> np.ndarray:
+    """Wall time of `replica` on the ``n`` random models of :func:`grid_models`."""
     times = []
-    for _ in range(n):
-        model = random_model(rng)
+    for model in grid_models(n):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # reported non-convergence is timed all the same
             times.append(timed(lambda m=model: replica(m), repeat=3)[0])
     return np.array(times)
+
+
+def _values(res) -> np.ndarray:
+    return np.concatenate([res.entropy, res.mutual_information, res.mmse])
 
 
 def main() -> None:
@@ -111,15 +119,23 @@ def main() -> None:
     print(f"{'configuration':50s} {'time/call':>10s} {'iters':>6s} {'conv':>5s}  notes")
     for name, dt, its, conv, extra in rows:
         print(f"{name:50s} {dt * 1e3:8.1f} ms {its:6d} {str(conv):>5s}  {extra}")
-    # accuracy knobs on the flagship
-    h0 = replica(fl).entropy[-1]
-    quadrature.set_order(2)
-    try:
-        h1 = replica(fl, tol=1e-12).entropy[-1]
-    finally:
-        quadrature.set_order(1)
+    # accuracy knobs: the flagship, and every value (H, I, MMSE of each layer) on the grid
+    grid = grid_models(30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        h0 = replica(fl).entropy[-1]
+        v0 = [_values(replica(m)) for m in grid]
+        quadrature.set_order(2)
+        try:
+            h1 = replica(fl, tol=1e-12).entropy[-1]
+            v1 = [_values(replica(m, tol=1e-12)) for m in grid]
+        finally:
+            quadrature.set_order(1)
+    change = max(float(np.max(np.abs(a - b))) for a, b in zip(v0, v1, strict=True))
     print(f"\nflagship entropy {h0:.12f}; doubling quadrature orders and tol=1e-12 changes it by "
           f"{abs(h1 - h0):.1e}")
+    print(f"grid: doubling quadrature orders and tol=1e-12 changes H, I, MMSE by at most "
+          f"{change:.1e}")
 
 
 if __name__ == "__main__":

@@ -25,13 +25,13 @@ density p(y | omega) and every posterior moment is closed form (truncated Gaussi
   piece the outer variable is the posterior mean mu of u (Gaussian; the truncation of u to
   the piece becomes a smooth window of known width), for a flat piece it is omega (window
   P(u in piece | omega)); both outer rules are sinh-clustered at the kinks, and the inner
-  variable (omega | mu, or the observation noise xi') is Gauss-Hermite. Accuracy, against
-  nested adaptive quadrature (tests/test_channels.py): 1e-11 to 1e-9 in I at moderate
-  precisions, up to ~1e-7 in I (and up to ~4e-5 relative in V, ~2e-6 in A) when the
-  observation is much sharper than the pre-activation (A^ v ~ 1e2-1e4), where
-  log p(y | omega) turns from an atom to a continuous piece within a few atom widths (an
-  inner Gauss-Hermite order of 24 for xi'; 48 would cut these errors ~30x at +20-45% run
-  time of the replica engine).
+  variable (omega | mu, or the observation noise xi') is Gauss-Hermite, with twice the
+  order when the observation is much sharper than the pre-activation (A^ v > 10: there
+  log p(y | omega) turns from an atom to a continuous piece within a few atom widths).
+  Accuracy, against nested adaptive quadrature (tests/test_channels.py): 1e-11 to 1e-9 in
+  I at moderate precisions, < 1e-9 at sharp observations (A^ v ~ 20-1000; it was 3e-8 with
+  the fixed inner orders); doubling every order moves A and V by < 2e-7 relative there
+  (< 1e-9 at moderate precisions).
 * hidden channel of a two-atom activation (sign): 1-D. Given omega the log-odds of the two
   atoms given y is Gaussian, so I, A and V reduce to logistic-normal averages (closed form up
   to a Gauss-Hermite or Gauss-Laguerre rule, :func:`_logistic_normal`) under one outer
@@ -67,6 +67,17 @@ _INNER_ORDER = 12
 #: from the atom to the neighbouring continuous piece a few atom widths away, a feature that
 #: needs about twice the order of the smooth inner averages.
 _FLAT_INNER_ORDER = 24
+#: Observations sharper than this (A^ v: variance of u over that of the observation noise)
+#: get twice the inner orders: log p(y | omega) then turns from an atom to a continuous
+#: piece within a few atom widths, and the posterior of u near a kink is narrow.
+_SHARP = 10.0
+
+
+def _inner_orders(sharpness: float) -> tuple[int, int]:
+    """Gauss-Hermite orders (linear pieces, flat pieces) of the inner rules at A^ v =
+    ``sharpness`` (before the screening and global multipliers)."""
+    k = 1 if sharpness <= _SHARP else 2
+    return k * _INNER_ORDER, k * _FLAT_INNER_ORDER
 #: Gauss-Legendre order of a segment without a kink or centre inside it.
 _LEGENDRE_PLAIN = 16
 #: Half-width, in standard deviations, of the supports of the outer rules.
@@ -490,8 +501,9 @@ class Channel:
         """
         sv = np.sqrt(v)
         sm = np.sqrt(m)
-        z_lin, w_lin = hermite(_order(_INNER_ORDER))
-        z_flat, w_flat = hermite(_order(_FLAT_INNER_ORDER))
+        n_lin, n_flat = _inner_orders(Ahat * v)
+        z_lin, w_lin = hermite(_order(n_lin))
+        z_flat, w_flat = hermite(_order(n_flat))
         # the outer rule of every piece (one batched call); None: omega = 0 (m = 0, flat)
         specs, params = [], []
         for lo, hi, a in zip(self._lo, self._hi, self._a, strict=True):
