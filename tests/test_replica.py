@@ -459,3 +459,36 @@ def test_screening_precision_does_not_reach_the_result(monkeypatch):
     np.testing.assert_allclose(fast.entropy, full.entropy, rtol=0, atol=1e-9)
     np.testing.assert_allclose(fast.mmse, full.mmse, rtol=0, atol=1e-8)
     assert not channels._screening_active()  # the context is left at full precision
+
+
+@pytest.mark.parametrize("layers", [
+    [Layer(MarchenkoPastur(1.5), HardTanh(1e-3))],
+    [Layer(MarchenkoPastur(1.5), ReLU(0.0)), Layer(MarchenkoPastur(0.8), Linear(1e-3))],
+], ids=["1 layer", "2 layers"])
+def test_gaussian_prior_start_of_the_first_layer_does_not_matter(layers):
+    """With a Gaussian prior the ML-VAMP iteration does not depend on the start's V_1 (the
+    multi-start search keeps one of two such starts): plain sweeps from V_1 = 1e-6 rho and
+    V_1 = rho, the other layers alike, give the same iterates to rounding."""
+    import importlib
+
+    from midnn.solvers import State, vamp
+
+    replica_module = importlib.import_module("midnn.replica")
+    model = Model(Gaussian(0.3, 2.0), layers)
+    _, rho_t = model.second_moments()
+    chain = replica_module._chain(model.prior, model.layers, rho_t,
+                                  [layer.activation.noise for layer in layers])
+    rho = chain.rho
+    traces = []
+    for v1 in (1e-6 * rho[0], rho[0]):
+        V0 = 1e-6 * rho
+        V0[0] = v1
+        traces.append(vamp(chain, State.initial(V0), tol=1e-12, trace=True,
+                           accelerate=False).trace)
+    n = min(len(traces[0]), len(traces[1]))
+    assert n > 5
+    for a, b in zip(traces[0][:n], traces[1][:n], strict=True):
+        np.testing.assert_allclose(a.Ahat, b.Ahat, rtol=1e-9)
+        np.testing.assert_allclose(a.V[1:], b.V[1:], rtol=1e-9)
+    assert len(replica_module._initial_states(chain, "auto")) == len(layers)
+    assert len(replica_module._initial_states(chain, "fixed_point")) == 2
