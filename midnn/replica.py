@@ -135,6 +135,13 @@ def _initial_states(chain: Chain, solver: str = "fixed_point") -> list[State]:
     return [State.initial(V0) for V0 in V0s]
 
 
+def _potential(chain: Chain, info: SolveInfo) -> float:
+    """phi at a converged solve: at the state where its last sweep evaluated the channels
+    when it records one (within the tolerance of the final state; phi is stationary, so the
+    two values differ by O(tol^2), and the channel values are cached there)."""
+    return potential(chain, info.evaluated if info.evaluated is not None else info.state)
+
+
 def _same_point(a: State, b: State) -> bool:
     """Two screened states describe the same stationary point (V within the screening
     precision, relative 1e-3 or absolute 1e-8)."""
@@ -165,7 +172,7 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
     if start is not None:
         info = _run(chain, start, solver, tol, max_iter)
         if info.converged:
-            info.potential = potential(chain, info.state)
+            info.potential = _potential(chain, info)
             return info
     candidates = []
     inits = _initial_states(chain, solver)
@@ -181,11 +188,11 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
                 break
             info = _run(chain, init, solver, max(tol, _SCREEN_TOL), max_iter)
             if info.converged:
-                candidates.append((potential(chain, info.state), info))
+                candidates.append((_potential(chain, info), info))
     screened = sum(c[1].iterations for c in candidates)
     if not candidates:
         info = _run(chain, _initial_states(chain)[0], solver, tol, max_iter)
-        info.potential = potential(chain, info.state) if np.all(
+        info.potential = _potential(chain, info) if np.all(
             np.isfinite(info.state.V)) else np.nan
         return info
     candidates.sort(key=lambda c: c[0])
@@ -200,7 +207,7 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
     for cand in finalists:
         info = _run(chain, cand.state, solver, tol, max_iter)
         if info.converged:
-            info.potential = potential(chain, info.state)
+            info.potential = _potential(chain, info)
         refined.append(info)
     done = [r for r in refined if r.converged]
     if done:

@@ -15,7 +15,7 @@ Both return a :class:`State` (the order parameters A, V, A^, V^, theta per layer
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -95,6 +95,9 @@ class SolveInfo:
     potential: float = np.nan
     message: str = ""
     trace: list | None = None
+    #: The state at which the last sweep evaluated the channels, when it differs from
+    #: ``state`` (ML-VAMP: A^ one sweep older; equal to ``state`` within the tolerance).
+    evaluated: State | None = field(default=None, repr=False)
 
 
 def _theta(spec: Spectrum, x: float) -> float:
@@ -340,7 +343,12 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
             if trace:
                 history.append(as_state())
             if it > 1 and _settled(v1x, v_old, a1x, a_old, tol):
-                return SolveInfo(as_state(), True, it, "vamp", trace=history)
+                info = SolveInfo(as_state(), True, it, "vamp", trace=history)
+                # where the last sweep evaluated the prior and the hidden channels (A^ from
+                # before the sweep, V^ from its forward pass): phi is stationary there to
+                # the tolerance too, and evaluating it there reuses the cached channels
+                info.evaluated = replace(info.state, Ahat=a_old.copy())
+                return info
             mixed = False
             if (mixer is not None and np.all(np.isfinite(a1x)) and np.all(a1x > 0)
                     and np.all(np.isfinite(x_in))):

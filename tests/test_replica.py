@@ -492,3 +492,24 @@ def test_gaussian_prior_start_of_the_first_layer_does_not_matter(layers):
         np.testing.assert_allclose(a.V[1:], b.V[1:], rtol=1e-9)
     assert len(replica_module._initial_states(chain, "auto")) == len(layers)
     assert len(replica_module._initial_states(chain, "fixed_point")) == 2
+
+
+def test_entropy_is_the_potential_at_the_final_state():
+    """The entropy is phi where the last ML-VAMP sweep evaluated the channels (A^ one sweep
+    older, cached there); phi is stationary, so this equals phi at the final state to
+    O(tol^2) (measured: 4e-14 over the benchmark grid)."""
+    import importlib
+
+    from midnn.solvers import potential
+
+    replica_module = importlib.import_module("midnn.replica")
+    model = Model(Binary(), [Layer(MarchenkoPastur(1.6), HardTanh(0.01)),
+                             Layer(MarchenkoPastur(0.7), ReLU(1e-3))])
+    res = replica(model)
+    _, rho_t = model.second_moments()
+    for l, info in enumerate(res.details):
+        layers = model.layers[: l + 1]
+        chain = replica_module._chain(model.prior, layers, rho_t[: l + 1],
+                                      [layer.activation.noise for layer in layers])
+        assert info.evaluated is not None
+        assert res.entropy[l] == pytest.approx(potential(chain, info.state), abs=1e-12)
