@@ -509,7 +509,8 @@ def test_entropy_is_the_potential_at_the_final_state():
     _, rho_t = model.second_moments()
     for l, info in enumerate(res.details):
         layers = model.layers[: l + 1]
+        readout = model.layers[-1].activation.noise  # the default readout noise
         chain = replica_module._chain(model.prior, layers, rho_t[: l + 1],
-                                      [layer.activation.noise for layer in layers])
+                                      [la.activation.noise for la in layers[:-1]] + [readout])
         assert info.evaluated is not None
         assert res.entropy[l] == pytest.approx(potential(chain, info.state), abs=1e-12)
