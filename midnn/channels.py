@@ -79,13 +79,13 @@ _SHARP_OUTER = 1.5
 
 
 def _outer_boost(sharpness: float) -> float:
-    return 1.0 if sharpness <= _SHARP else _SHARP_OUTER
+    return 1.0 if sharpness <= _SHARP or _screening_active() else _SHARP_OUTER
 
 
 def _inner_orders(sharpness: float) -> tuple[int, int]:
     """Gauss-Hermite orders (linear pieces, flat pieces) of the inner rules at A^ v =
     ``sharpness`` (before the screening and global multipliers)."""
-    k = 1 if sharpness <= _SHARP else 2
+    k = 1 if sharpness <= _SHARP or _screening_active() else 2
     return k * _INNER_ORDER, k * _FLAT_INNER_ORDER
 #: Gauss-Legendre order of a segment without a kink or centre inside it.
 _LEGENDRE_PLAIN = 16
