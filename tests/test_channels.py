@@ -128,6 +128,17 @@ def test_hidden_channel_against_dense_grid(act):
     assert v.V == pytest.approx(ref[2], rel=2e-4)
 
 
+def _hidden_at_doubled_order(act, rho, Ahat, Vhat):
+    """The hidden channel at the default quadrature orders and at every order doubled."""
+    base = Channel(act, rho).hidden(Ahat, Vhat)
+    quadrature.set_order(2)
+    try:
+        fine = Channel(act, rho).hidden(Ahat, Vhat)
+    finally:
+        quadrature.set_order(1)
+    return base, fine
+
+
 @pytest.mark.parametrize("act,rho,Ahat,Vhat", [
     (ReLU(0.01), 0.5, 10.0, 0.25),
     (HardTanh(0.0), 0.5, 10.0, 0.25),
@@ -143,12 +154,7 @@ def test_hidden_channel_against_dense_grid(act):
 def test_doubling_the_quadrature_order(act, rho, Ahat, Vhat):
     """Fixed rules are converged: doubling every order moves I by < 1e-9, A and V by < 1e-7
     relative (measured: ReLU/hard tanh 1e-11 and 1e-9; sign < 1e-14 and < 2e-13)."""
-    base = Channel(act, rho).hidden(Ahat, Vhat)
-    quadrature.set_order(2)
-    try:
-        fine = Channel(act, rho).hidden(Ahat, Vhat)
-    finally:
-        quadrature.set_order(1)
+    base, fine = _hidden_at_doubled_order(act, rho, Ahat, Vhat)
     assert fine.mutual_information == pytest.approx(base.mutual_information, abs=1e-9)
     assert fine.A == pytest.approx(base.A, rel=1e-7)
     assert fine.V == pytest.approx(base.V, rel=1e-7)
@@ -164,12 +170,7 @@ def test_doubling_at_sharp_observations(act, rho, Ahat, Vhat):
     """Observations much sharper than the pre-activation (A^ v = 20..1000): doubling every
     order moves I by < 1.5e-9 and A, V by < 3e-7 relative (measured: 4.5e-10 and 1.1e-7;
     with fixed orders V moved by 4e-6)."""
-    base = Channel(act, rho).hidden(Ahat, Vhat)
-    quadrature.set_order(2)
-    try:
-        fine = Channel(act, rho).hidden(Ahat, Vhat)
-    finally:
-        quadrature.set_order(1)
+    base, fine = _hidden_at_doubled_order(act, rho, Ahat, Vhat)
     assert fine.mutual_information == pytest.approx(base.mutual_information, abs=1.5e-9)
     assert fine.A == pytest.approx(base.A, rel=3e-7)
     assert fine.V == pytest.approx(base.V, rel=3e-7)
@@ -307,12 +308,7 @@ def test_tanh_hidden_channel_doubling(rho, Ahat, Vhat):
     moves I by < 1e-6 and A, V by < 1e-5 relative (measured: <= 3e-7 and 3e-6; the inner
     rule alone was off by 1.5e-5 in I at the first point before it covered the prior's
     support)."""
-    base = Channel(Tanh(0.01), rho).hidden(Ahat, Vhat)
-    quadrature.set_order(2)
-    try:
-        fine = Channel(Tanh(0.01), rho).hidden(Ahat, Vhat)
-    finally:
-        quadrature.set_order(1)
+    base, fine = _hidden_at_doubled_order(Tanh(0.01), rho, Ahat, Vhat)
     assert fine.mutual_information == pytest.approx(base.mutual_information, abs=1e-6)
     assert fine.A == pytest.approx(base.A, rel=1e-5)
     assert fine.V == pytest.approx(base.V, rel=1e-5)
