@@ -55,9 +55,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import erfcx, expit, log_ndtr, ndtr
 
-from . import quadrature
 from .activations import Activation, Linear, PiecewiseLinear, Tanh
-from .quadrature import hermite, laguerre, legendre, panel_rule
+from .quadrature import hermite, laguerre, legendre, panel_rule, segment_rules
 
 __all__ = ["Channel", "HiddenValues", "screening", "truncated_normal"]
 
@@ -247,19 +246,6 @@ def _truncated(lo: float, hi: float, alpha: np.ndarray, beta: np.ndarray):
     return truncated_normal(alpha, beta)
 
 
-@lru_cache(maxsize=2048)
-def _concatenated_legendre(orders: tuple[int, ...], multiplier: int):
-    """Gauss-Legendre rules of the given orders (each times the quadrature multiplier, which
-    is part of the cache key) laid end to end: nodes, weights and the segment of each."""
-    rules = [legendre(n) for n in orders]
-    x = np.concatenate([r[0] for r in rules])
-    w = np.concatenate([r[1] for r in rules])
-    seg = np.repeat(np.arange(len(orders)), [r[0].size for r in rules])
-    for a in (x, w, seg):
-        a.setflags(write=False)
-    return x, w, seg
-
-
 @dataclass(frozen=True)
 class HiddenValues:
     """I(t; y | omega), the A-update (eq. 51) and the V-update (eq. 54) at one point."""
@@ -416,10 +402,10 @@ class Channel:
         left out is < 1e-25) is cut at every kink of the activation inside it (scale ``s``)
         and at the centre 0 of the Gaussian (scale ``sigma``) when no kink is closer than
         sigma; each cut is the clustering point of sinh-mapped Gauss-Legendre rules
-        (:func:`~midnn.quadrature.sinh_rule`) on both sides, with a number of nodes that
-        grows with the logarithmic range asinh(length/scale) of the map; a segment without a
-        cut inside gets a plain Gauss-Legendre rule. All rules are mapped and weighted in one
-        vectorized pass (the segments only differ in their parameters).
+        on both sides, with a number of nodes that grows with the logarithmic range
+        asinh(length/scale) of the map; a segment without a cut inside gets a plain
+        Gauss-Legendre rule. All segments of all rules are mapped at once
+        (:func:`~midnn.quadrature.segment_rules`) and weighted in one vectorized pass.
         """
         segs = []  # (rule, edge, scale, length, direction, order); scale 0: plain segment
         for j, (lo, hi, s, sigma) in enumerate(specs):
@@ -448,21 +434,8 @@ class Channel:
                              (j, p2, s2, half, -1.0, _sinh_order(half / s2, boost))]
         if not segs:
             return [(np.empty(0), np.empty(0)) for _ in specs]
-        rule, edge, scale, length, direction, orders = (np.array(c)
-                                                        for c in zip(*segs, strict=True))
-        x, w, seg = _concatenated_legendre(tuple(orders.astype(int).tolist()),
-                                           quadrature.ORDER)
-        plain = scale == 0.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            T = np.where(plain, 1.0, np.arcsinh(length / np.where(plain, 1.0, scale)))
-        t = 0.5 * T[seg] * (x + 1.0)
-        sc = scale[seg]
-        mu = edge[seg] + direction[seg] * sc * np.sinh(t)
-        wt = 0.5 * T[seg] * w * sc * np.cosh(t)
-        if np.any(plain):
-            p = plain[seg]
-            mu = np.where(p, edge[seg] + 0.5 * length[seg] * (x + 1.0), mu)
-            wt = np.where(p, 0.5 * length[seg] * w, wt)
+        rule, *segments = (np.array(c) for c in zip(*segs, strict=True))
+        mu, wt, seg = segment_rules(*segments)
         lo, hi, s, sigma = (np.array(c, dtype=float) for c in zip(*specs, strict=True))
         r = rule[seg]
         s_n, sigma_n = s[r], sigma[r]

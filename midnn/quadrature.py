@@ -6,6 +6,9 @@ All Gaussian averages in midnn are fixed-order rules (no adaptive ``quad``):
 * :func:`legendre` -- Gauss-Legendre nodes/weights on [-1, 1], cached per order.
 * :func:`laguerre` -- Gauss-Laguerre nodes/weights on [0, inf) for the weight e^{-x},
   returned as weights for the plain measure dx, cached per order.
+* :func:`panel_rule` -- composite Gauss-Legendre panels around several centres and scales.
+* :func:`segment_rules` -- Gauss-Legendre rules on many segments at once, sinh-mapped to
+  cluster at one end of each.
 
 The global ``ORDER`` scales every rule; tests double it to check that results are converged
 (see ``tests/test_channels.py``).
@@ -123,20 +126,42 @@ def panel_rule(centers, scales, n: int = 8, lo: float = -np.inf, hi: float = np.
     return nodes, weights
 
 
-def sinh_rule(edge, scale, length, direction, n: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss-Legendre rule on [edge, edge + direction * length] clustered at ``edge``.
+@lru_cache(maxsize=2048)
+def _concatenated_legendre(orders: tuple[int, ...], multiplier: int):
+    """Gauss-Legendre rules of orders ``orders`` times ``multiplier`` (the ORDER in force,
+    part of the cache key) laid end to end: nodes, weights and the segment of each node."""
+    rules = [_legendre(int(n) * multiplier) for n in orders]
+    x = np.concatenate([r[0] for r in rules])
+    w = np.concatenate([r[1] for r in rules])
+    seg = np.repeat(np.arange(len(orders)), [r[0].size for r in rules])
+    for a in (x, w, seg):
+        a.setflags(write=False)
+    return x, w, seg
 
-    The map x = edge + direction * scale * sinh(t), t in [0, asinh(length/scale)], puts
-    nodes at spacing ~scale near ``edge`` and geometrically wider away from it, which resolves
-    a kink-like feature of width ``scale`` at the edge of a long interval (``n*ORDER`` nodes).
-    ``edge``, ``scale``, ``length`` and ``direction`` may be arrays of k segments: the nodes
-    and weights then have shape (k, n*ORDER).
+
+def segment_rules(edge, scale, length, direction, orders):
+    """Gauss-Legendre rules on k segments [edge, edge + direction * length], clustered at
+    ``edge`` where ``scale`` > 0, laid end to end.
+
+    A segment with ``scale`` > 0 is sinh-mapped: x = edge + direction * scale * sinh(t),
+    t in [0, asinh(length/scale)], which puts nodes at spacing ~scale near ``edge`` and
+    geometrically wider away from it, and so resolves a kink-like feature of width ``scale``
+    at the end of a long interval. A segment with ``scale`` = 0 gets the plain rule. Segment
+    i has ``orders[i]*ORDER`` nodes. Returns ``(nodes, weights, segment)`` (1-D arrays;
+    ``segment`` is the index of each node's segment, nondecreasing).
     """
-    edge, scale, length, direction = (np.asarray(a, dtype=float)[..., None]
+    edge, scale, length, direction = (np.asarray(a, dtype=float)
                                       for a in (edge, scale, length, direction))
-    T = np.arcsinh(length / scale)
-    x, w = legendre(n)
-    t = 0.5 * T * (x + 1.0)
-    nodes = edge + direction * scale * np.sinh(t)
-    weights = 0.5 * T * w * scale * np.cosh(t)
-    return nodes, weights
+    x, w, seg = _concatenated_legendre(tuple(int(n) for n in orders), ORDER)
+    mapped = scale > 0.0
+    T = np.arcsinh(length / np.where(mapped, scale, 1.0))
+    t = 0.5 * T[seg] * (x + 1.0)
+    sc = scale[seg]
+    nodes = edge[seg] + direction[seg] * sc * np.sinh(t)
+    weights = 0.5 * T[seg] * w * sc * np.cosh(t)
+    if not mapped.all():
+        plain = ~mapped[seg]
+        nodes = np.where(plain, edge[seg] + direction[seg] * 0.5 * length[seg] * (x + 1.0),
+                         nodes)
+        weights = np.where(plain, 0.5 * length[seg] * w, weights)
+    return nodes, weights, seg

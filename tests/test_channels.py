@@ -312,3 +312,29 @@ def test_tanh_hidden_channel_doubling(rho, Ahat, Vhat):
     assert fine.mutual_information == pytest.approx(base.mutual_information, abs=1e-6)
     assert fine.A == pytest.approx(base.A, rel=1e-5)
     assert fine.V == pytest.approx(base.V, rel=1e-5)
+
+
+def test_segment_rules_integrate_clustered_features():
+    """quadrature.segment_rules against closed forms: a sinh-mapped segment integrates
+    1/(x - e + s) on [e, e + L] (a feature of width s at the clustered end; exact value
+    log((L + s)/s)) to 1e-12 with 16 + 5 asinh(L/s) nodes, in both directions; a plain
+    segment integrates a polynomial of degree 2n - 1 exactly; and the nodes of each segment
+    stay inside it."""
+    s, L = 1e-4, 3.0
+    n = int(np.ceil(16 + 5 * np.arcsinh(L / s)))
+    edge = np.array([0.5, 0.5, -2.0])
+    scale = np.array([s, s, 0.0])
+    length = np.array([L, L, 4.0])
+    direction = np.array([1.0, -1.0, 1.0])
+    x, w, seg = quadrature.segment_rules(edge, scale, length, direction, [n, n, 8])
+    right = np.sum(w[seg == 0] / (x[seg == 0] - 0.5 + s))
+    left = np.sum(w[seg == 1] / (0.5 - x[seg == 1] + s))
+    exact = np.log((L + s) / s)
+    assert right == pytest.approx(exact, rel=1e-12)
+    assert left == pytest.approx(exact, rel=1e-12)
+    poly = np.sum(w[seg == 2] * x[seg == 2] ** 15)  # int_{-2}^{2} x^15 = 0, of x^14 below
+    assert poly == pytest.approx(0.0, abs=1e-9)
+    assert np.sum(w[seg == 2] * x[seg == 2] ** 14) == pytest.approx(2 * 2.0**15 / 15, rel=1e-13)
+    assert np.all((x[seg == 0] > 0.5) & (x[seg == 0] < 3.5))
+    assert np.all((x[seg == 1] < 0.5) & (x[seg == 1] > -2.5))
+    assert np.all(np.diff(seg) >= 0)
