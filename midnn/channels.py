@@ -342,20 +342,18 @@ class Channel:
             w = w * np.exp(-0.5 * omega**2 / m) / np.sqrt(2 * np.pi * m)
         else:
             omega, w = np.zeros(1), np.ones(1)
-        alpha = (self._lo[:, None] - omega[None, :]) / sv
-        beta = (self._hi[:, None] - omega[None, :]) / sv
-        logz, m1, s2 = truncated_normal(alpha, beta)
-        P = np.exp(logz)
-        atom = (self._a == 0)[:, None]
+        H = np.zeros_like(omega)
+        A = np.zeros_like(omega)
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_abs_a = np.log(np.abs(np.where(self._a == 0, 1.0, self._a)))[:, None]
-            h_atom = np.where(P > 0, -P * logz, 0.0)
-            h_lin = P * (0.5 * np.log(2 * np.pi * v) + log_abs_a) + 0.5 * P * s2
-            # Fisher information of omega: atoms (dP/domega)^2 / P, linear pieces E[(u-w)^2]/v^2
-            a_atom = np.where(P > 0, P * m1**2 / v, 0.0)
-            a_lin = P * s2 / v
-        H = np.where(atom, h_atom, h_lin).sum(axis=0)
-        A = np.where(atom, a_atom, a_lin).sum(axis=0)
+            for lo, hi, a in zip(self._lo, self._hi, self._a, strict=True):
+                logz, m1, s2 = _truncated(lo, hi, (lo - omega) / sv, (hi - omega) / sv)
+                P = np.exp(logz)
+                if a == 0:  # an atom: Shannon term, Fisher information (dP/domega)^2 / P
+                    H -= np.where(P > 0, P * logz, 0.0)
+                    A += P * m1**2 / v
+                else:  # a linear piece: differential entropy, E[(u - omega)^2] / v^2
+                    H += P * (0.5 * np.log(2 * np.pi * v) + np.log(abs(a)) + 0.5 * s2)
+                    A += P * s2 / v
         return float(np.dot(w, H)), float(np.dot(w, A))
 
     # ------------------------------------------------------------- hidden side
