@@ -84,6 +84,9 @@ _OFFSETS = np.array([0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.
 
 
 _SPARSE_OFFSETS = np.array([0.0, 0.5, 1.0, 2.0, 3.0, 4.5, 6.5, 9.0, 12.0, 14.0])
+#: The offsets on both sides of a centre: +k and -k (0 once).
+_SIGNED = np.concatenate([_OFFSETS, -_OFFSETS[1:]])
+_SPARSE_SIGNED = np.concatenate([_SPARSE_OFFSETS, -_SPARSE_OFFSETS[1:]])
 
 
 def panel_rule(centers, scales, n: int = 8, lo: float = -np.inf, hi: float = np.inf,
@@ -100,23 +103,23 @@ def panel_rule(centers, scales, n: int = 8, lo: float = -np.inf, hi: float = np.
     activation). ``sparse=True`` uses fewer panel edges (for smooth integrands whose only
     features are the centres themselves).
     """
-    offsets = _SPARSE_OFFSETS if sparse else _OFFSETS
+    offsets = _SPARSE_SIGNED if sparse else _SIGNED
     c = np.atleast_1d(np.asarray(centers, dtype=float))
     s = np.atleast_1d(np.asarray(scales, dtype=float))
-    edges = np.concatenate([c[:, None] + s[:, None] * offsets[None, :],
-                            c[:, None] - s[:, None] * offsets[None, 1:]], axis=1).ravel()
+    edges = (c[:, None] + s[:, None] * offsets).ravel()
     if np.isfinite(lo) or np.isfinite(hi):
         edges = edges[(edges > lo) & (edges < hi)]
         edges = np.concatenate([[lo] if np.isfinite(lo) else [], edges,
                                 [hi] if np.isfinite(hi) else []])
         if edges.size < 2:
             return np.empty(0), np.empty(0)
-    edges = np.unique(edges)
-    tol = 1e-3 * float(np.min(s))
-    # merge edges closer than tol, always keeping both ends of the interval
-    keep = np.concatenate([[True], np.diff(edges) > tol])
-    keep &= edges < edges[-1] - tol
-    keep[0] = keep[-1] = True
+    edges = np.sort(edges)
+    tol = 1e-3 * float(s.min())
+    # merge edges closer than tol (repeated ones included), always keeping both ends
+    keep = np.empty(edges.size, dtype=bool)
+    keep[0] = True
+    keep[1:] = (edges[1:] - edges[:-1] > tol) & (edges[1:] < edges[-1] - tol)
+    keep[-1] = True
     edges = edges[keep]
     x, w = legendre(n)
     half = 0.5 * np.diff(edges)
