@@ -485,12 +485,11 @@ class Channel:
                 else:
                     logW, _, _ = _truncated(lo, hi, np.array([lo / sv]), np.array([hi / sv]))
                     om, wo = np.zeros(1), np.exp(logW)
-                y = b + z_flat[None, :] / np.sqrt(Ahat) + 0.0 * om[:, None]
-                ys.append(y.ravel())
-                oms.append(np.broadcast_to(om[:, None], y.shape).ravel())
+                ys.append(np.tile(b + z_flat / np.sqrt(Ahat), om.size))
+                oms.append(np.repeat(om, z_flat.size))
                 ws.append((wo[:, None] * w_flat[None, :]).ravel())
                 uniq.append(om)
-                inv.append(np.repeat(np.arange(om.size) + n_uniq, z_flat.size))
+                inv.append(np.repeat(np.arange(n_uniq, n_uniq + om.size), z_flat.size))
                 n_uniq += om.size
                 continue
             var_y, c, var_mu = par
