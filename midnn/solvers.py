@@ -421,7 +421,3 @@ def _noiseless_information(channel: Channel, Vhat: float) -> float:
     if max(Vhat, 0.0) + channel.noise <= 0.0:
         return 0.0
     return np.inf
-
-
-def with_damping(info: SolveInfo, damping: float) -> SolveInfo:  # pragma: no cover - helper
-    return replace(info, message=info.message + f" (damping {damping})")
