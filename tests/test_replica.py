@@ -514,3 +514,28 @@ def test_entropy_is_the_potential_at_the_final_state():
                                       [la.activation.noise for la in layers[:-1]] + [readout])
         assert info.evaluated is not None
         assert res.entropy[l] == pytest.approx(potential(chain, info.state), abs=1e-12)
+
+
+def test_vamp_stops_on_a_small_residual():
+    """ML-VAMP also stops when one sweep moves every log-variable (log A^, log tau) by less
+    than ``tol`` (the residual test): restarted at its own fixed point it stops after one
+    sweep at the same point, and the values at the default tolerance equal a tol=1e-13 solve
+    to 1e-9 (MMSE, linear in the state error; the entropies are stationary)."""
+    import importlib
+
+    from midnn.solvers import State, vamp
+
+    replica_module = importlib.import_module("midnn.replica")
+    model = Model(Gaussian(0, 1), [Layer(MarchenkoPastur(1.5), HardTanh(0.0)),
+                                   Layer(MarchenkoPastur(0.75), ReLU(1e-4))])
+    _, rho_t = model.second_moments()
+    chain = replica_module._chain(model.prior, model.layers, rho_t, [0.0, 1e-4])
+    first = vamp(chain, State.initial(0.5 * chain.rho), tol=1e-13)
+    assert first.converged and first.iterations > 5
+    again = vamp(chain, first.state, tol=1e-10)
+    assert again.converged and again.iterations == 1
+    np.testing.assert_allclose(again.state.V, first.state.V, rtol=1e-10)
+    default, tight = replica(model), replica(model, tol=1e-13)
+    for name in ("entropy", "mutual_information", "mmse"):
+        np.testing.assert_allclose(getattr(default, name), getattr(tight, name), rtol=0,
+                                   atol=1e-9)
