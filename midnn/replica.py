@@ -168,7 +168,8 @@ def _run(chain: Chain, init: State, solver: str, tol: float, max_iter: int) -> S
 
 def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
                start: State | None) -> SolveInfo:
-    """min over stationary points of phi (eq. 2): screen several starts, refine the best."""
+    """min over stationary points of phi (eq. 2): screen several starts, refine the best
+    (a chain with a single start is solved at full precision directly)."""
     if start is not None:
         info = _run(chain, start, solver, tol, max_iter)
         if info.converged:
@@ -176,6 +177,12 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
             return info
     candidates = []
     inits = _initial_states(chain, solver)
+    if len(inits) == 1:
+        # a single start has nothing to be screened against: solve at full precision
+        info = _run(chain, inits[0], solver, tol, max_iter)
+        if info.converged:
+            info.potential = _potential(chain, info)
+            return info
     # screening: the stationary points reached from each start, located with the cheaper
     # screening rules of the channels and the tolerance _SCREEN_TOL
     with screening():
