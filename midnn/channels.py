@@ -47,6 +47,7 @@ in u limits it at sharp observations).
 
 from __future__ import annotations
 
+import math
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -172,35 +173,20 @@ def truncated_normal(alpha: np.ndarray, beta: np.ndarray):
     if alpha.shape != beta.shape:
         alpha, beta = np.broadcast_arrays(alpha, beta)
     shape = alpha.shape
-    alpha = np.minimum(np.maximum(alpha.ravel(), -_BIG), _BIG)
-    beta = np.minimum(np.maximum(beta.ravel(), -_BIG), _BIG)
-    right = alpha > 0  # reflect intervals lying to the right of 0
-    a = np.where(right, -beta, alpha)
-    b = np.where(right, -alpha, beta)
+    alpha, beta = alpha.ravel(), beta.ravel()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        tail = b < _DEEP
-        if not tail.any():  # the common case: Z = Phi(b) - Phi(a)
-            logz = np.log(ndtr(b) - ndtr(a))
+        if not np.isfinite(np.add.reduce(alpha) + np.add.reduce(beta)):
+            # infinite bounds (or a sum that overflows): clipping changes no moment
+            alpha = np.minimum(np.maximum(alpha, -_BIG), _BIG)
+            beta = np.minimum(np.maximum(beta, -_BIG), _BIG)
+        if alpha.size and (alpha.max() > -_DEEP or beta.min() < _DEEP):
+            ea, eb, logz = _deep_tail_moments(alpha, beta)
+        else:  # the common case: Z = Phi(b) - Phi(a) after the reflection a = f alpha
+            f = np.where(alpha > 0, -1.0, 1.0)
+            logz = np.log(np.abs(ndtr(f * beta) - ndtr(f * alpha)))
             c = -_LOG_SQRT_2PI - logz
-            e_lo = np.exp(c - 0.5 * a * a)  # phi(a)/Z
-            e_hi = np.exp(c - 0.5 * b * b)  # phi(b)/Z
-        else:
-            logz, e_lo, e_hi = np.empty_like(a), np.empty_like(a), np.empty_like(a)
-            at, bt = a[tail], b[tail]
-            E = np.exp(-0.5 * (at - bt) * (at + bt))
-            D = erfcx(-bt / np.sqrt(2.0)) - erfcx(-at / np.sqrt(2.0)) * E
-            logz[tail] = -0.5 * bt * bt + np.log(0.5 * D)
-            e_hi[tail] = _SQRT_2_OVER_PI / D
-            e_lo[tail] = e_hi[tail] * E
-            near = ~tail
-            an, bn = a[near], b[near]
-            lz = np.log(ndtr(bn) - ndtr(an))
-            c = -_LOG_SQRT_2PI - lz
-            logz[near] = lz
-            e_lo[near] = np.exp(c - 0.5 * an * an)
-            e_hi[near] = np.exp(c - 0.5 * bn * bn)
-        ea = np.where(right, e_hi, e_lo)  # phi(alpha)/Z
-        eb = np.where(right, e_lo, e_hi)  # phi(beta)/Z
+            ea = np.exp(c - 0.5 * alpha * alpha)  # phi(alpha)/Z
+            eb = np.exp(c - 0.5 * beta * beta)  # phi(beta)/Z
         m1 = ea - eb
         s2 = 1.0 + alpha * ea - beta * eb
         ok = np.isfinite(m1 + s2 + logz)
@@ -211,6 +197,31 @@ def truncated_normal(alpha: np.ndarray, beta: np.ndarray):
         m1 = np.where(ok, m1, point)
         s2 = np.where(ok, s2, point * point)
     return logz.reshape(shape), m1.reshape(shape), s2.reshape(shape)
+
+
+def _deep_tail_moments(alpha: np.ndarray, beta: np.ndarray):
+    """phi(alpha)/Z, phi(beta)/Z and log Z of :func:`truncated_normal` when some interval lies
+    deep in a tail (beyond 30 standard deviations after the reflection): the erfcx form
+    there, the difference of Phi elsewhere (finite, clipped bounds)."""
+    right = alpha > 0  # reflect intervals lying to the right of 0
+    a = np.where(right, -beta, alpha)
+    b = np.where(right, -alpha, beta)
+    logz, e_lo, e_hi = np.empty_like(a), np.empty_like(a), np.empty_like(a)
+    tail = b < _DEEP
+    at, bt = a[tail], b[tail]
+    E = np.exp(-0.5 * (at - bt) * (at + bt))
+    D = erfcx(-bt / np.sqrt(2.0)) - erfcx(-at / np.sqrt(2.0)) * E
+    logz[tail] = -0.5 * bt * bt + np.log(0.5 * D)
+    e_hi[tail] = _SQRT_2_OVER_PI / D
+    e_lo[tail] = e_hi[tail] * E
+    near = ~tail
+    an, bn = a[near], b[near]
+    lz = np.log(ndtr(bn) - ndtr(an))
+    c = -_LOG_SQRT_2PI - lz
+    logz[near] = lz
+    e_lo[near] = np.exp(c - 0.5 * an * an)
+    e_hi[near] = np.exp(c - 0.5 * bn * bn)
+    return np.where(right, e_hi, e_lo), np.where(right, e_lo, e_hi), logz
 
 
 def _upper_tail(x: np.ndarray):
@@ -289,6 +300,7 @@ class Channel:
             self._b = np.array([p.intercept for p in pieces])
             kinks = np.unique(np.concatenate([self._lo, self._hi]))
             self._kinks = kinks[np.isfinite(kinks)]
+            self._kink_list = [float(k) for k in self._kinks]
             #: two flat pieces (sign-like): the hidden channel has its own 1-D method
             self._two_atoms = len(pieces) == 2 and bool(np.all(self._a == 0))
         elif not isinstance(activation, Tanh):
@@ -394,58 +406,79 @@ class Channel:
     def _window_rules(self, specs: list[tuple[float, float, float, float]], boost: float = 1.0):
         """For each ``(lo, hi, s, sigma)`` in ``specs``: nodes and weights for
         int N(mu; 0, sigma^2) W(mu) g(mu) dmu over the real line, with the smooth window
-        W(mu) = P(lo < mu + s Z < hi), Z ~ N(0, 1).
+        W(mu) = P(lo < mu + s Z < hi), Z ~ N(0, 1), and the moments ``(log W, m1, s2)`` of
+        :func:`truncated_normal` at ((lo - mu)/s, (hi - mu)/s) (for a linear piece, the
+        posterior of u at the piece's own nodes; see :meth:`_hidden_nodes`).
 
         The support [max(lo - R s, -R sigma), min(hi + R s, R sigma)] (R = 10.5: the mass
         left out is < 1e-25) is cut at every kink of the activation inside it (scale ``s``)
         and at the centre 0 of the Gaussian (scale ``sigma``) when no kink is closer than
         sigma; each cut is the clustering point of sinh-mapped Gauss-Legendre rules
-        on both sides, with a number of nodes that grows with the logarithmic range
-        asinh(length/scale) of the map; a segment without a cut inside gets a plain
-        Gauss-Legendre rule. All segments of all rules are mapped at once
+        on both sides, with (16 + 5 asinh(length/scale)) ``boost`` nodes (the logarithmic
+        range of the map; halved while screening); a segment without a cut inside gets a
+        plain Gauss-Legendre rule. All segments of all rules are mapped at once
         (:func:`~midnn.quadrature.segment_rules`) and weighted in one vectorized pass.
         """
-        segs = []  # (rule, edge, scale, length, direction, order); scale 0: plain segment
+        screen = _screening_active()
+
+        def sinh_order(ratio: float) -> int:
+            n = math.ceil(boost * (16.0 + 5.0 * math.asinh(ratio)))
+            return max(4, n // 2) if screen else n
+
+        plain = max(4, _LEGENDRE_PLAIN // 2) if screen else _LEGENDRE_PLAIN
+        rule, edge, scale, length, direction, orders = [], [], [], [], [], []
+
+        def segment(j, e, sc, ln, d, n):
+            rule.append(j)
+            edge.append(e)
+            scale.append(sc)
+            length.append(ln)
+            direction.append(d)
+            orders.append(n)
+
         for j, (lo, hi, s, sigma) in enumerate(specs):
             A = max(-_REACH * sigma, lo - _REACH * s)
             B = min(_REACH * sigma, hi + _REACH * s)
             if not B > A:
                 continue
-            feats = [(k, min(s, sigma)) for k in self._kinks if A < k < B]
+            feats = [(k, min(s, sigma)) for k in self._kink_list if A < k < B]
             if A < 0.0 < B and all(abs(k) > sigma for k, _ in feats):
                 feats.append((0.0, sigma))
-            feats.sort()
-            cuts = [(A, None), *feats, (B, None)]
+                feats.sort()
+            cuts = [(A, 0.0), *feats, (B, 0.0)]
             for (p1, s1), (p2, s2) in zip(cuts[:-1], cuts[1:], strict=True):
-                length = p2 - p1
-                if length <= 0:
+                ln = p2 - p1
+                if ln <= 0:
                     continue
-                if s1 is None and s2 is None:
-                    segs.append((j, p1, 0.0, length, 1.0, _order(_LEGENDRE_PLAIN)))
-                elif s1 is None:
-                    segs.append((j, p2, s2, length, -1.0, _sinh_order(length / s2, boost)))
-                elif s2 is None:
-                    segs.append((j, p1, s1, length, 1.0, _sinh_order(length / s1, boost)))
+                if s1 == 0.0 and s2 == 0.0:
+                    segment(j, p1, 0.0, ln, 1.0, plain)
+                elif s1 == 0.0:
+                    segment(j, p2, s2, ln, -1.0, sinh_order(ln / s2))
+                elif s2 == 0.0:
+                    segment(j, p1, s1, ln, 1.0, sinh_order(ln / s1))
                 else:
-                    half = 0.5 * length
-                    segs += [(j, p1, s1, half, 1.0, _sinh_order(half / s1, boost)),
-                             (j, p2, s2, half, -1.0, _sinh_order(half / s2, boost))]
-        if not segs:
-            return [(np.empty(0), np.empty(0)) for _ in specs]
-        rule, *segments = (np.array(c) for c in zip(*segs, strict=True))
-        mu, wt, seg = segment_rules(*segments)
+                    half = 0.5 * ln
+                    segment(j, p1, s1, half, 1.0, sinh_order(half / s1))
+                    segment(j, p2, s2, half, -1.0, sinh_order(half / s2))
+        empty = np.empty(0)
+        if not rule:
+            return [(empty,) * 5 for _ in specs]
+        mu, wt, seg = segment_rules(edge, scale, length, direction, orders)
         lo, hi, s, sigma = (np.array(c, dtype=float) for c in zip(*specs, strict=True))
-        r = rule[seg]
+        r = np.array(rule)[seg]
         s_n, sigma_n = s[r], sigma[r]
-        logW, _, _ = truncated_normal((lo[r] - mu) / s_n, (hi[r] - mu) / s_n)
+        logW, m1, s2 = truncated_normal((lo[r] - mu) / s_n, (hi[r] - mu) / s_n)
         wt = wt * np.exp(logW - 0.5 * (mu / sigma_n) ** 2) / (np.sqrt(2.0 * np.pi) * sigma_n)
-        bounds = np.searchsorted(r, np.arange(len(specs) + 1))
-        return [(mu[i:k], wt[i:k]) for i, k in zip(bounds[:-1], bounds[1:], strict=True)]
+        bounds = np.searchsorted(r, np.arange(len(specs) + 1)).tolist()
+        return [(mu[i:k], wt[i:k], logW[i:k], m1[i:k], s2[i:k])
+                for i, k in zip(bounds[:-1], bounds[1:], strict=True)]
 
     def _hidden_nodes(self, Ahat: float, m: float, v: float):
         """Nodes (y, omega, weight) of the joint law of (omega, y), one 2-D rule per piece,
-        and (omega_unique, index) with omega = omega_unique[index] (flat pieces repeat each
-        outer omega over their inner nodes).
+        laid out piece by piece; (omega_unique, index) with omega = omega_unique[index]
+        (flat pieces repeat each outer omega over their inner nodes); and, per piece, None
+        (flat) or ``(start, stop, log Z, m1, s2)``: the truncated-normal moments of the
+        posterior of u on a linear piece at the nodes start:stop of its own rule.
 
         * Flat piece (t = b): omega ~ N(0, m) with the window P(u in piece | omega)
           (scale sqrt(v)) outermost, y = b + xi'/sqrt(A^) inner (Gauss-Hermite).
@@ -455,9 +488,11 @@ class Channel:
           the piece is the window of scale s = sqrt(v / (1 + a^2 v A^)); mu is outermost and
           omega | mu (Gaussian) inner. The truncation to the piece is thereby a smooth weight
           resolved by the outer rule, and the 3-D law (omega, u, xi') is integrated in 2-D.
+          As the posterior of u given (y, omega) is N(mu, s^2) truncated to the piece, its
+          moments at these nodes are the window's, computed once per outer node.
         """
-        sv = np.sqrt(v)
-        sm = np.sqrt(m)
+        sv = math.sqrt(v)
+        sm = math.sqrt(m)
         n_lin, n_flat = _inner_orders(Ahat * v)
         z_lin, w_lin = hermite(_order(n_lin))
         z_flat, w_flat = hermite(_order(n_flat))
@@ -473,97 +508,128 @@ class Channel:
             c = a * v / var_y
             var_mu = m + c * c * var_y
             params.append((var_y, c, var_mu))
-            specs.append((lo, hi, np.sqrt(v / (Ahat * var_y)), np.sqrt(var_mu)))
+            specs.append((lo, hi, math.sqrt(v / (Ahat * var_y)), math.sqrt(var_mu)))
         rules = iter(self._window_rules(specs, _outer_boost(Ahat * v)))
-        ys, oms, ws, uniq, inv = [], [], [], [], []
-        n_uniq = 0
+        ys, oms, ws, uniq, inv, own = [], [], [], [], [], []
+        n_uniq = n_nodes = 0
         for lo, hi, a, b, par in zip(self._lo, self._hi, self._a, self._b, params,
                                      strict=True):
             if par is None:
                 if m > 0:
-                    om, wo = next(rules)
+                    om, wo, *_ = next(rules)
                 else:
                     logW, _, _ = _truncated(lo, hi, np.array([lo / sv]), np.array([hi / sv]))
                     om, wo = np.zeros(1), np.exp(logW)
-                ys.append(np.tile(b + z_flat / np.sqrt(Ahat), om.size))
-                oms.append(np.repeat(om, z_flat.size))
-                ws.append((wo[:, None] * w_flat[None, :]).ravel())
+                k = z_flat.size
+                ys.append(np.tile(b + z_flat / math.sqrt(Ahat), om.size))
+                oms.append(np.repeat(om, k))
+                ws.append(np.outer(wo, w_flat).ravel())
                 uniq.append(om)
-                inv.append(np.repeat(np.arange(n_uniq, n_uniq + om.size), z_flat.size))
+                inv.append(np.repeat(np.arange(n_uniq, n_uniq + om.size), k))
                 n_uniq += om.size
+                n_nodes += om.size * k
+                own.append(None)
                 continue
             var_y, c, var_mu = par
-            mu, wmu = next(rules)
+            mu, wmu, logz, m1, s2 = next(rules)
             if m > 0:
-                sd_mu = np.sqrt(var_mu)
-                om = (m / var_mu) * mu[:, None] + (sm * abs(c) * np.sqrt(var_y) / sd_mu) * z_lin
-                resid = (c * var_y / var_mu) * mu[:, None] - (sm * np.sqrt(var_y) / sd_mu
-                                                              * np.sign(c)) * z_lin
-                w = wmu[:, None] * w_lin[None, :]
+                k = z_lin.size
+                sd_mu = math.sqrt(var_mu)
+                om = ((m / var_mu) * mu[:, None]
+                      + (sm * abs(c) * math.sqrt(var_y) / sd_mu) * z_lin).ravel()
+                resid = ((c * var_y / var_mu) * mu[:, None]
+                         - (sm * math.sqrt(var_y) / sd_mu * math.copysign(1.0, c)) * z_lin).ravel()
+                w = np.outer(wmu, w_lin).ravel()
+                logz, m1, s2 = (np.repeat(x, k) for x in (logz, m1, s2))
             else:
-                om = np.zeros((mu.size, 1))
-                resid = mu[:, None] / c
-                w = wmu[:, None]
-            om = np.broadcast_to(om, resid.shape).ravel()
-            ys.append(a * om + b + resid.ravel())
+                om = np.zeros(mu.size)
+                resid = mu / c
+                w = wmu
+            ys.append(a * om + b + resid)
             oms.append(om)
-            ws.append(w.ravel())
+            ws.append(w)
             uniq.append(om)
-            inv.append(np.arange(om.size) + n_uniq)
+            inv.append(np.arange(n_uniq, n_uniq + om.size))
+            own.append((n_nodes, n_nodes + om.size, logz, m1, s2))
             n_uniq += om.size
+            n_nodes += om.size
         y, omega, w, index = (np.concatenate(ys), np.concatenate(oms), np.concatenate(ws),
                               np.concatenate(inv))
         # nodes far in the Gaussian tails carry a negligible mass (the integrands are at most
         # polynomial there): dropping them saves 15-25% of the work
         keep = w > _PRUNE * w.max()
-        return y[keep], omega[keep], w[keep], np.concatenate(uniq), index[keep]
+        blocks = []
+        for blk in own:
+            if blk is not None:
+                start, stop, *moments = blk
+                sel = keep[start:stop]
+                first = int(np.count_nonzero(keep[:start]))
+                blk = (first, first + int(np.count_nonzero(sel)), *(x[sel] for x in moments))
+            blocks.append(blk)
+        return y[keep], omega[keep], w[keep], np.concatenate(uniq), index[keep], blocks
 
     def _posterior(self, y: np.ndarray, omega: np.ndarray, Ahat: float, v: float,
-                   omega_unique: np.ndarray | None = None, index: np.ndarray | None = None):
+                   omega_unique: np.ndarray | None = None, index: np.ndarray | None = None,
+                   blocks: list | None = None):
         """log p(y|omega) and the posterior moments of t and u - omega given (y, omega).
 
         Piece j contributes p_j(y|omega): for a flat piece (t = b) P(u in piece | omega)
         N(y; b, 1/A^); for a linear piece N(y; a omega + b, a^2 v + 1/A^) times the posterior
         probability that u | y, omega ~ N(mu, s2) falls in the piece. The flat pieces'
         P(u in piece | omega) is computed once per distinct omega when ``omega_unique`` and
-        ``index`` (omega = omega_unique[index]) are given.
+        ``index`` (omega = omega_unique[index]) are given; a linear piece's truncated-normal
+        moments are taken from ``blocks[j]`` on the nodes of its own rule when given (see
+        :meth:`_hidden_nodes`).
         """
-        sv = np.sqrt(v)
+        sv = math.sqrt(v)
         if omega_unique is None:
             omega_unique, index = omega, None
+        if blocks is None:
+            blocks = [None] * len(self._a)
         logs, dus, means, varis = [], [], [], []
-        for lo, hi, a, b in zip(self._lo, self._hi, self._a, self._b, strict=True):
+        for lo, hi, a, b, blk in zip(self._lo, self._hi, self._a, self._b, blocks,
+                                     strict=True):
             if a == 0:
                 logz, m1, _ = _truncated(lo, hi, (lo - omega_unique) / sv,
                                          (hi - omega_unique) / sv)
                 if index is not None:
                     logz, m1 = logz[index], m1[index]
-                logs.append(logz - 0.5 * Ahat * (y - b) ** 2 + 0.5 * np.log(Ahat))
+                logs.append(logz - (0.5 * Ahat) * (y - b) ** 2 + 0.5 * math.log(Ahat))
                 dus.append(sv * m1)
-                means.append(np.full(logz.shape, b))
+                means.append(b)
                 varis.append(None)
-            else:
-                var_y = a * a * v + 1.0 / Ahat
-                s2 = 1.0 / (1.0 / v + a * a * Ahat)
-                sd = np.sqrt(s2)
-                resid = y - a * omega - b
-                dmu = s2 * a * Ahat * resid
-                logz, m1, sm = _truncated(lo, hi, (lo - omega - dmu) / sd,
-                                          (hi - omega - dmu) / sd)
-                logs.append(logz - 0.5 * resid**2 / var_y - 0.5 * np.log(var_y))
-                du = dmu + sd * m1
-                dus.append(du)
-                means.append(a * (omega + du) + b)
-                varis.append(a * a * s2 * np.maximum(sm - m1 * m1, 0.0))
-        top = logs[0] if len(logs) == 1 else np.maximum.reduce(logs)
-        ws = [np.exp(lg - top) for lg in logs]
-        total = ws[0] if len(ws) == 1 else np.add.reduce(ws)
+                continue
+            var_y = a * a * v + 1.0 / Ahat
+            s2 = 1.0 / (1.0 / v + a * a * Ahat)
+            sd = math.sqrt(s2)
+            resid = y - a * omega - b
+            dmu = (s2 * a * Ahat) * resid
+            centre = (omega + dmu) / sd  # the posterior mean of u, standardized
+            if blk is None:
+                logz, m1, sm = _truncated(lo, hi, lo / sd - centre, hi / sd - centre)
+            else:  # the moments at the nodes of the piece's own rule are given
+                i, k, *given = blk
+                other = np.concatenate([centre[:i], centre[k:]])
+                lz, m, s = _truncated(lo, hi, lo / sd - other, hi / sd - other)
+                logz, m1, sm = (np.concatenate([x[:i], g, x[i:]])
+                                for x, g in zip((lz, m, s), given, strict=True))
+            logs.append(logz - (0.5 / var_y) * resid**2 - 0.5 * math.log(var_y))
+            du = dmu + sd * m1
+            dus.append(du)
+            means.append(a * (omega + du) + b)
+            varis.append((a * a * s2) * np.maximum(sm - m1 * m1, 0.0))
+        if len(logs) == 1:
+            top, W = logs[0], [np.ones_like(logs[0])]
+        else:
+            top = np.maximum.reduce(logs)
+            W = [np.exp(lg - top) for lg in logs]
+        total = W[0] + W[1] if len(W) == 2 else np.add.reduce(W)
         logp = top + np.log(total) - _LOG_SQRT_2PI
-        pis = [w / total for w in ws]
-        t_bar = sum(p * m for p, m in zip(pis, means, strict=True))
-        var_t = sum(p * ((m - t_bar) ** 2 + (0.0 if vv is None else vv))
-                    for p, m, vv in zip(pis, means, varis, strict=True))
-        g = sum(p * d for p, d in zip(pis, dus, strict=True)) / v
+        inv = 1.0 / total
+        t_bar = inv * sum(w * m for w, m in zip(W, means, strict=True))
+        var_t = inv * sum(w * ((m - t_bar) ** 2 if vv is None else (m - t_bar) ** 2 + vv)
+                          for w, m, vv in zip(W, means, varis, strict=True))
+        g = (inv / v) * sum(w * d for w, d in zip(W, dus, strict=True))
         return logp, g, var_t
 
     def _hidden_two_atoms(self, Ahat: float, m: float, v: float) -> HiddenValues:
@@ -647,8 +713,8 @@ class Channel:
         Ahat = min(Ahat, _A_INF)
         if self._two_atoms:
             return self._hidden_two_atoms(Ahat, m, v)
-        y, omega, w, omega_unique, index = self._hidden_nodes(Ahat, m, v)
-        logp, g, var_t = self._posterior(y, omega, Ahat, v, omega_unique, index)
+        y, omega, w, omega_unique, index, blocks = self._hidden_nodes(Ahat, m, v)
+        logp, g, var_t = self._posterior(y, omega, Ahat, v, omega_unique, index, blocks)
         h_y = -float(np.dot(w, logp))
         mi = h_y - 0.5 * np.log(2 * np.pi * np.e / Ahat)
         return HiddenValues(max(mi, 0.0), float(np.dot(w, g * g)), float(np.dot(w, var_t)))
