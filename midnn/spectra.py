@@ -210,6 +210,23 @@ class Empirical(Spectrum):
         raise ThetaError(f"the theta equation (50a) has no root below theta_max={hi:.6g} for "
                          f"x={x:.6g} (alpha={self.alpha:g}); use the ML-VAMP solver")
 
+    def theta_near(self, x: float, guess: float) -> float | None:
+        """The root of eq. (50a) closest to ``guess`` within 1e-2 of it (brackets of
+        half-width 1e-10 .. 1e-2 around it, Brent's method), or None. With eigenvalues of
+        W^T W close to 0 eq. (50a) has several roots; this keeps the one a solver's state
+        is on when that state satisfies (50a) only to the solver's tolerance."""
+        x, g = float(x), float(guess)
+        hi_max = min(self.theta_max(x), 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for width in (1e-10, 1e-8, 1e-6, 1e-4, 1e-2):
+                lo, hi = max(g - width, 0.0), min(g + width, hi_max * (1.0 - 1e-15))
+                if not hi > lo:
+                    continue
+                h_lo, h_hi = self._h(lo, x), self._h(hi, x)
+                if np.isfinite(h_lo) and np.isfinite(h_hi) and h_lo * h_hi <= 0:
+                    return float(brentq(self._h, lo, hi, args=(x,), xtol=1e-15, rtol=1e-15))
+        return None
+
     def F(self, x: float, theta: float | None = None) -> float:
         x = float(x)
         if theta is None:
