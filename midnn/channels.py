@@ -121,12 +121,6 @@ def _order(n: int) -> int:
     return max(4, n // 2) if _screening_active() else n
 
 
-def _sinh_order(ratio: float, boost: float = 1.0) -> int:
-    """Nodes of a sinh-mapped rule over ``ratio`` = length/scale: (16 + 5 asinh(ratio))
-    times ``boost``."""
-    return _order(int(np.ceil(boost * (16.0 + 5.0 * np.arcsinh(ratio)))))
-
-
 def _outer_boost(sharpness: float) -> float:
     """Multiplier of the outer (sinh-mapped) orders at A^ v = ``sharpness``."""
     return 1.0 if sharpness <= _SHARP or _screening_active() else _SHARP_OUTER
@@ -373,10 +367,12 @@ class Channel:
         Gaussian law of (omega, u): with u ~ N(0, m + v) and E[xi^2 | u] = (v u)^2/(m + v)^2
         + v m/(m + v), E_omega P = Z and E_omega[P S] = (m Z + v Z s2)/(m + v), where Z and
         Z s2 are the truncated-normal moments of the piece's bounds in units of sqrt(m + v)
-        (:func:`_interval_moments`). An atom (flat piece) contributes the Shannon term -P log P and
-        the Fisher information (dP/domega)^2/P, averaged over omega by a composite
-        Gauss-Legendre rule refined at the centre (scale sqrt(m)) and at the kinks (scale
-        sqrt(v)) (``quadrature.panel_rule``, sparse edges).
+        (:func:`_interval_moments`). An atom (flat piece) contributes the Shannon term
+        -P log P and the Fisher information (dP/domega)^2/P, averaged over omega by a
+        composite Gauss-Legendre rule refined at the kinks (scale sqrt(v); the atoms'
+        integrands vanish beyond ~14 sqrt(v) of them) and, when omega's Gaussian is narrower
+        than 2 sqrt(v), at its centre (scale sqrt(m)) (``quadrature.panel_rule``, sparse
+        edges).
         """
         if v <= 0:
             if self.activation.is_discrete:
@@ -399,9 +395,7 @@ class Channel:
                 return float(H), float(A)
             sv = math.sqrt(v)
             if m > 0:
-                # the atoms' integrands vanish beyond ~14 sqrt(v) of the kinks (P log P and
-                # P m1^2 decay like Gaussian tails there): panels at the kinks, and at the
-                # centre when the Gaussian of omega is not wider than the kinks' scale
+                # P log P and P m1^2 decay like Gaussian tails away from the kinks
                 sm = math.sqrt(m)
                 centres, scales = self._kinks, np.full(self._kinks.size, sv)
                 if sm < _CENTRE_PANELS * sv:
@@ -470,13 +464,10 @@ class Channel:
         plain Gauss-Legendre rule. All segments of all rules are mapped at once
         (:func:`~midnn.quadrature.segment_rules`) and weighted in one vectorized pass.
         """
-        screen = _screening_active()
-
         def sinh_order(ratio: float) -> int:
-            n = math.ceil(boost * (16.0 + 5.0 * math.asinh(ratio)))
-            return max(4, n // 2) if screen else n
+            return _order(math.ceil(boost * (16.0 + 5.0 * math.asinh(ratio))))
 
-        plain = max(4, _LEGENDRE_PLAIN // 2) if screen else _LEGENDRE_PLAIN
+        plain = _order(_LEGENDRE_PLAIN)
         rule, edge, scale, length, direction, orders = [], [], [], [], [], []
 
         def segment(j, e, sc, ln, d, n):
