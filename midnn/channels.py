@@ -99,8 +99,9 @@ def _screening_active() -> bool:
 
 
 @contextmanager
-def screening():
-    """Context in which the piecewise-linear channels use about half their nodes.
+def screening(active: bool = True):
+    """Context in which the piecewise-linear channels use about half their nodes
+    (``active=False``: the full rules again, e.g. to finish a screened solve).
 
     The multi-start search of :func:`midnn.replica.replica` locates the stationary points
     with these cheaper rules (relative accuracy ~1e-6 instead of ~1e-10, enough to tell
@@ -109,7 +110,7 @@ def screening():
     per precision; the setting is per thread.
     """
     old = _screening_active()
-    _PRECISION.screening = True
+    _PRECISION.screening = bool(active)
     try:
         yield
     finally:

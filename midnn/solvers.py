@@ -16,12 +16,13 @@ Both return a :class:`State` (the order parameters A, V, A^, V^, theta per layer
 from __future__ import annotations
 
 import math
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .activations import Linear
-from .channels import Channel
+from .channels import Channel, screening
 from .spectra import Empirical, Spectrum, ThetaError
 
 __all__ = ["Chain", "State", "SolveInfo", "fixed_point", "vamp", "potential"]
@@ -99,6 +100,9 @@ class SolveInfo:
     #: The state at which the last sweep evaluated the channels, when it differs from
     #: ``state`` (ML-VAMP: A^ one sweep older; equal to ``state`` within the tolerance).
     evaluated: State | None = field(default=None, repr=False)
+    #: A run started with the screening rules that switched to the full ones (see
+    #: :func:`vamp`'s ``full_below``) and converged there.
+    switched: bool = False
 
 
 def _theta(spec: Spectrum, x: float) -> float:
@@ -256,7 +260,7 @@ class _Anderson:
 
 def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
          damping: float = 0.0, trace: bool = False, accelerate: bool = True,
-         lagged: bool = True) -> SolveInfo:
+         lagged: bool = True, full_below: float = 0.0) -> SolveInfo:
     """ML-VAMP state evolution (digest section 3.3); same fixed points as :func:`fixed_point`.
 
     Variables per layer: v1x (= V), a1x (= A^), a2x, tau, a2z (= 1/V^) and g (= A). The
@@ -268,6 +272,11 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
     (51) at the same point, and the backward pass uses that A (the A^ of the next layer is one
     half-sweep older). This halves the cost of a sweep and leaves the fixed points unchanged.
     Either way the fixed point is that of the plain sweep.
+    With ``full_below`` > 0, a run started in the :func:`~midnn.channels.screening` context
+    leaves it for the full-precision rules once a sweep moves every log-variable by less than
+    ``full_below`` and goes on to ``tol`` (Anderson history kept: its secant steps are then
+    still much larger than the ~1e-6 difference of the rules); ``switched`` is set in the
+    result. A screened start is thereby finished without a separate refinement.
     Convergence: two successive sweeps agree (:func:`_settled`), or one sweep moved every
     log A^ and log tau by less than ``tol`` (:func:`_fixed`: its input is a fixed point to
     that relative precision; with Anderson mixing this saves the confirming sweep, 7% of the
@@ -342,7 +351,8 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
     it = 0
     mixed = False
     plain = None
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+    switched = False
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"), ExitStack() as stack:
         for it in range(1, max_iter + 1):
             v_old = v1x.copy()
             a_old = a1x.copy()
@@ -358,8 +368,14 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
             if trace:
                 history.append(as_state())
             x_out = np.concatenate([np.log(a1x), np.log(tau)])
-            if (it > 1 and _settled(v1x, v_old, a1x, a_old, tol)) or _fixed(x_in, x_out, tol):
-                info = SolveInfo(as_state(), True, it, "vamp", trace=history)
+            if full_below and not switched and _fixed(x_in, x_out, full_below):
+                # close to a fixed point of the screening rules: go on with the full ones
+                # (this sweep used the screening rules: no convergence test on it)
+                stack.enter_context(screening(False))
+                switched = True
+            elif (it > 1 and _settled(v1x, v_old, a1x, a_old, tol)) or _fixed(x_in, x_out, tol):
+                info = SolveInfo(as_state(), True, it, "vamp", trace=history,
+                                 switched=switched)
                 # where the last sweep evaluated the prior and the hidden channels (A^ from
                 # before the sweep, V^ from its forward pass): phi is stationary there to
                 # the tolerance too, and evaluating it there reuses the cached channels

@@ -541,6 +541,35 @@ def test_vamp_stops_on_a_small_residual():
                                    atol=1e-9)
 
 
+def test_vamp_switches_from_the_screening_rules_to_the_full_ones():
+    """``full_below``: a run started with the screening rules leaves them once a sweep moves
+    every log-variable by less than ``full_below`` and ends at the fixed point of the full
+    rules (that of a run done entirely at full precision, to the tolerance; the screening
+    rules' own fixed point is ~1e-6 away). The screening context is in force again after."""
+    import importlib
+
+    import midnn.channels as channels
+    from midnn.solvers import State, vamp
+
+    replica_module = importlib.import_module("midnn.replica")
+    model = Model(Gaussian(0, 1), [Layer(MarchenkoPastur(1.5), HardTanh(0.0)),
+                                   Layer(MarchenkoPastur(0.75), ReLU(1e-4))])
+    _, rho_t = model.second_moments()
+    chain = replica_module._chain(model.prior, model.layers, rho_t, [0.0, 1e-4])
+    start = State.initial(chain.rho * (1 - 1e-6))
+    full = vamp(chain, start, tol=1e-12)
+    with channels.screening():
+        screened = vamp(chain, start, tol=1e-12)
+        switched = vamp(chain, start, tol=1e-12, full_below=1e-2)
+        assert channels._screening_active()
+    assert full.converged and screened.converged and switched.converged
+    assert switched.switched and not screened.switched
+    gap = np.max(np.abs(screened.state.V / full.state.V - 1))
+    assert gap > 1e-9  # the two rules do have different fixed points
+    np.testing.assert_allclose(switched.state.V, full.state.V, rtol=1e-9)
+    assert gap > 100 * np.max(np.abs(switched.state.V / full.state.V - 1))
+
+
 def test_square_empirical_layers_at_a_loose_tolerance():
     """Square layers (W^T W with eigenvalues close to 0): eq. (50a) has several roots, and a
     solve stopped at tol=1e-6 satisfies it only to ~1e-7 at its state. The potential must use
