@@ -105,7 +105,7 @@ def screening(active: bool = True):
 
     The multi-start search of :func:`midnn.replica.replica` locates the stationary points
     with these cheaper rules (relative accuracy ~1e-6 instead of ~1e-10, enough to tell
-    stationary points apart at the screening tolerance 1e-5) and then refines the selected
+    stationary points apart at the screening tolerance 1e-4) and then refines the selected
     one at full precision, so that no returned value depends on them. Cached values are kept
     per precision; the setting is per thread.
     """
