@@ -633,8 +633,14 @@ class Channel:
         for lo, hi, a, b, blk in zip(self._lo, self._hi, self._a, self._b, blocks,
                                      strict=True):
             if a == 0:
-                logz, m1, _ = _truncated(lo, hi, (lo - omega_unique) / sv,
-                                         (hi - omega_unique) / sv)
+                if math.isinf(lo) and not math.isinf(hi):  # (-inf, hi]
+                    logz, m1, _ = _upper_tail((hi - omega_unique) / sv)
+                    m1 = -m1
+                elif math.isinf(hi) and not math.isinf(lo):  # [lo, inf)
+                    logz, m1, _ = _upper_tail((omega_unique - lo) / sv)
+                else:
+                    logz, m1, _ = _truncated(lo, hi, (lo - omega_unique) / sv,
+                                             (hi - omega_unique) / sv)
                 if index is not None:
                     logz, m1 = logz[index], m1[index]
                 logs.append(logz - (0.5 * Ahat) * (y - b) ** 2 + 0.5 * math.log(Ahat))
