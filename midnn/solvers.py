@@ -124,23 +124,25 @@ def _prior_V(chain: Chain, Ahat: float) -> float:
     return chain.prior.mmse(Ahat)
 
 
-def _settled(V: np.ndarray, V_old: np.ndarray, Ahat: np.ndarray, Ahat_old: np.ndarray,
-             tol: float) -> bool:
+def _settled(V, V_old, Ahat, Ahat_old, tol: float) -> bool:
     """Convergence test: sum |dV| < tol, |dV| < min(sqrt(tol), 1e-4) V for each layer, and the
     precisions A^ settled on the same scale
     (|dA^| V^2 is the change of V that dA^ induces). Testing V alone stops a warm start
-    from another model's fixed point after one sweep, before A^ has moved."""
-    dV = np.abs(V - V_old)
-    if np.sum(dV) >= tol:
+    from another model's fixed point after one sweep, before A^ has moved.
+    (Sequences of L floats; plain Python, as NumPy costs ~1 us per call on such arrays.)"""
+    V, V_old, Ahat, Ahat_old = (x.tolist() if isinstance(x, np.ndarray) else x
+                                for x in (V, V_old, Ahat, Ahat_old))
+    dV = [abs(a - b) for a, b in zip(V, V_old, strict=True)]
+    if sum(dV) >= tol:
         return False
     # small variances (an almost recovered layer) must also settle in relative terms, else
     # an iteration started near V = 0 "converges" before it has moved
-    live = V > _V_FREEZE
-    if (dV[live] > min(np.sqrt(tol), 1e-4) * V[live]).any():
+    rel = min(math.sqrt(tol), 1e-4)
+    if any(v > _V_FREEZE and d > rel * v for d, v in zip(dV, V, strict=True)):
         return False
-    with np.errstate(invalid="ignore", over="ignore"):
-        dA = np.where(np.isfinite(Ahat) & np.isfinite(Ahat_old), np.abs(Ahat - Ahat_old), 0.0)
-    return bool(np.sum(dA * V**2) < tol)
+    drift = sum((abs(a - b) if math.isfinite(a) and math.isfinite(b) else 0.0) * (v * v)
+                for a, b, v in zip(Ahat, Ahat_old, V, strict=True))
+    return drift < tol
 
 
 def fixed_point(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
@@ -198,13 +200,12 @@ def fixed_point(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int 
                      trace=history)
 
 
-def _fixed(x_in: np.ndarray, x_out: np.ndarray, tol: float) -> bool:
+def _fixed(x_in, x_out, tol: float) -> bool:
     """Residual test: one sweep moved every log-variable (log A^, log tau) by less than
-    ``tol``, i.e. its input is a fixed point to relative precision ``tol``."""
-    with np.errstate(invalid="ignore"):
-        same_inf = np.isinf(x_in) & (x_in == x_out)
-        ok = same_inf | (np.abs(x_out - x_in) < tol)
-    return bool(ok.all())
+    ``tol``, i.e. its input is a fixed point to relative precision ``tol`` (sequences of
+    floats; an infinite entry must stay the same)."""
+    return all(abs(b - a) < tol or (a == b and math.isinf(a))
+               for a, b in zip(x_in, x_out, strict=True))
 
 
 _GELSD: dict = {}
@@ -307,68 +308,78 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
     sweeps on the benchmark grid, and a restart at a fixed point stops after one sweep).
     """
     L = chain.n_layers
-    alphas = chain.alphas
+    alphas = chain.alphas.tolist()
+    spectra, channels = chain.spectra, chain.channels
+    # the state as lists of Python floats: per-layer scalar arithmetic on NumPy arrays costs
+    # ~0.1-1 us per operation
     v1x = np.array(init.V, dtype=float)
-    a1x = np.where(init.Ahat > 0, init.Ahat, 1.0 / np.maximum(v1x, 1e-300))
-    a2z = np.where(init.Vhat > 0, 1.0 / np.maximum(init.Vhat, 1e-300), 1.0)
-    g = np.array(init.A, dtype=float)
-    tau = np.where((init.Vhat > 0) & (init.A > 0),
-                   1.0 / np.maximum(init.A, 1e-300) - init.Vhat, 1.0)
-    tau = np.where(tau > 0, tau, 1.0)
-    a2x = np.zeros(L)
-    g_lag = np.full(L, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a1x = np.where(init.Ahat > 0, init.Ahat, 1.0 / np.maximum(v1x, 1e-300)).tolist()
+        a2z = np.where(init.Vhat > 0, 1.0 / np.maximum(init.Vhat, 1e-300), 1.0).tolist()
+        tau = np.where((init.Vhat > 0) & (init.A > 0),
+                       1.0 / np.maximum(init.A, 1e-300) - init.Vhat, 1.0)
+    tau = np.where(tau > 0, tau, 1.0).tolist()
+    v1x = v1x.tolist()
+    g = np.array(init.A, dtype=float).tolist()
+    a2x = [0.0] * L
+    g_lag = [math.nan] * L
     # closed-form (linear) channels are cheap: their A-update is always recomputed
-    lag = [lagged and not isinstance(ch.activation, Linear) for ch in chain.channels]
+    lag = [lagged and not isinstance(ch.activation, Linear) for ch in channels]
     history = [] if trace else None
     mixer = _Anderson() if accelerate and not damping else None
 
     def as_state() -> State:
+        a2z_, tau_ = np.array(a2z), np.array(tau)
         with np.errstate(divide="ignore", invalid="ignore"):
-            theta = 1.0 / (1.0 + a2z * tau)
-            Vhat = np.where(np.isinf(a2z), 0.0, 1.0 / a2z)
-        return State(g.copy(), v1x.copy(), a1x.copy(), Vhat, theta)
+            theta = 1.0 / (1.0 + a2z_ * tau_)
+            Vhat = np.where(np.isinf(a2z_), 0.0, 1.0 / a2z_)
+        return State(np.array(g), np.array(v1x), np.array(a1x), Vhat, theta)
 
-    def sweep(v_old: np.ndarray) -> str:
+    def sweep(v_old: list) -> str:
         for k in range(L):
             if k == 0:
-                v1x[k] = _prior_V(chain, a1x[0])
+                v = float(_prior_V(chain, a1x[0]))
             else:
-                hv = chain.channels[k - 1].hidden(a1x[k], 1.0 / a2z[k - 1])
-                v1x[k] = hv.V
-                g_lag[k - 1] = hv.A
+                hv = channels[k - 1].hidden(a1x[k], _inv(a2z[k - 1]))
+                v = float(hv.V)
+                g_lag[k - 1] = float(hv.A)
             if damping:
-                v1x[k] = (1 - damping) * v1x[k] + damping * v_old[k]
-            if v1x[k] <= _V_FREEZE:
+                v = (1 - damping) * v + damping * v_old[k]
+            if v <= _V_FREEZE:
                 v1x[k] = 0.0
-                a2x[k] = np.inf
-                a2z[k] = np.inf
+                a2x[k] = math.inf
+                a2z[k] = math.inf
                 continue
-            a2x[k] = 1.0 / v1x[k] - a1x[k]
-            if not a2x[k] > 0:
+            v1x[k] = v
+            ax = 1.0 / v - a1x[k]
+            a2x[k] = ax
+            if not ax > 0:
                 return f"negative precision a2x in layer {k + 1}"
-            v2x = chain.spectra[k].lmmse(a2x[k], tau[k])
-            v1z = tau[k] * (1.0 - a2x[k] * v2x) / alphas[k]
-            a2z[k] = 1.0 / v1z - 1.0 / tau[k]
-            if not a2z[k] > 0:
+            v2x = float(spectra[k].lmmse(ax, tau[k]))
+            v1z = tau[k] * (1.0 - ax * v2x) / alphas[k]
+            az = _inv(v1z) - 1.0 / tau[k]
+            a2z[k] = az
+            if not az > 0:
                 return f"negative precision a2z in layer {k + 1}"
         for k in reversed(range(L)):
+            az = a2z[k]
+            finite = math.isfinite(az)
             if k == L - 1:
-                g[k] = chain.channels[k].output_A(1.0 / a2z[k] if math.isfinite(a2z[k]) else 0.0)
-            elif lag[k] and math.isfinite(a2z[k]) and math.isfinite(g_lag[k]):
-                g[k] = g_lag[k]
+                gk = channels[k].output_A(1.0 / az if finite else 0.0)
+            elif lag[k] and finite and math.isfinite(g_lag[k]):
+                gk = g_lag[k]
             else:
-                g[k] = _hidden_A(chain, k, a1x[k + 1],
-                                 1.0 / a2z[k] if math.isfinite(a2z[k]) else 0.0)
-            if not math.isfinite(a2z[k]):
-                a1x[k] = np.inf
+                gk = _hidden_A(chain, k, a1x[k + 1], 1.0 / az if finite else 0.0)
+            gk = g[k] = float(gk)
+            if not finite:
+                a1x[k] = math.inf
                 continue
-            t = 1.0 / g[k] - 1.0 / a2z[k]
+            t = _inv(gk) - 1.0 / az
             if not t > 0:
                 return f"negative variance tau in layer {k + 1}"
             tau[k] = t
-            v2x = chain.spectra[k].lmmse(a2x[k], tau[k])
-            a1x[k] = 1.0 / v2x - a2x[k]
-        if not np.isfinite(v1x).all():
+            a1x[k] = _inv(float(spectra[k].lmmse(a2x[k], t))) - a2x[k]
+        if not all(math.isfinite(v) for v in v1x):
             return "non-finite variance"
         return ""
 
@@ -378,9 +389,9 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
     switched = False
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"), ExitStack() as stack:
         for it in range(1, max_iter + 1):
-            v_old = v1x.copy()
-            a_old = a1x.copy()
-            x_in = np.concatenate([np.log(a1x), np.log(tau)])
+            v_old = v1x[:]
+            a_old = a1x[:]
+            x_in = np.log(a1x + tau)  # (NumPy's log and exp: the same iterates as before)
             err = sweep(v_old)
             if err:
                 if mixed and plain is not None:  # undo the mixed step, continue plainly
@@ -391,31 +402,40 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
                 return SolveInfo(as_state(), False, it, "vamp", message=err)
             if trace:
                 history.append(as_state())
-            x_out = np.concatenate([np.log(a1x), np.log(tau)])
-            if full_below and not switched and _fixed(x_in, x_out, full_below):
+            x_out = np.log(a1x + tau)
+            xi, xo = x_in.tolist(), x_out.tolist()
+            if full_below and not switched and _fixed(xi, xo, full_below):
                 # close to a fixed point of the screening rules: go on with the full ones
                 # (this sweep used the screening rules: no convergence test on it)
                 stack.enter_context(screening(False))
                 switched = True
-            elif (it > 1 and _settled(v1x, v_old, a1x, a_old, tol)) or _fixed(x_in, x_out, tol):
+            elif (it > 1 and _settled(v1x, v_old, a1x, a_old, tol)) or _fixed(xi, xo, tol):
                 info = SolveInfo(as_state(), True, it, "vamp", trace=history,
                                  switched=switched)
                 # where the last sweep evaluated the prior and the hidden channels (A^ from
                 # before the sweep, V^ from its forward pass): phi is stationary there to
                 # the tolerance too, and evaluating it there reuses the cached channels
-                info.evaluated = replace(info.state, Ahat=a_old.copy())
+                info.evaluated = replace(info.state, Ahat=np.array(a_old))
                 return info
             mixed = False
-            if (mixer is not None and np.isfinite(a1x).all() and (a1x > 0).all()
-                    and np.isfinite(x_in).all()):
-                plain = (a1x.copy(), tau.copy())
+            if (mixer is not None and all(math.isfinite(a) and a > 0 for a in a1x)
+                    and all(math.isfinite(x) for x in xi)):
+                plain = (a1x[:], tau[:])
                 x_new = mixer.step(x_in, x_out)
-                if not np.array_equal(x_new, x_out):
-                    a1x[:] = np.exp(x_new[:L])
-                    tau[:] = np.exp(x_new[L:])
+                if x_new is not x_out and not np.array_equal(x_new, x_out):
+                    new = np.exp(x_new).tolist()
+                    a1x[:], tau[:] = new[:L], new[L:]
                     mixed = True
     return SolveInfo(as_state(), False, max_iter, "vamp", message="max_iter reached",
                      trace=history)
+
+
+def _inv(x: float) -> float:
+    """1/x as NumPy gives it (+-inf at +-0, no exception)."""
+    try:
+        return 1.0 / x
+    except ZeroDivisionError:
+        return math.copysign(math.inf, x)
 
 
 def potential(chain: Chain, s: State) -> float:
