@@ -274,6 +274,20 @@ def _truncated(lo: float, hi: float, alpha: np.ndarray, beta: np.ndarray):
     return truncated_normal(alpha, beta)
 
 
+def _piece_probability(lo: float, hi: float, omega: np.ndarray, s: float):
+    """log P(lo < omega + s g < hi) and E[g | lo < omega + s g < hi] for g ~ N(0, 1): the
+    moments of :func:`_truncated` at ((lo - omega)/s, (hi - omega)/s), a semi-infinite piece
+    from its finite bound only."""
+    if math.isinf(lo) and not math.isinf(hi):  # (-inf, hi]
+        logz, r, _ = _upper_tail((hi - omega) / s)
+        return logz, -r
+    if math.isinf(hi) and not math.isinf(lo):  # [lo, inf)
+        logz, r, _ = _upper_tail((omega - lo) / s)
+        return logz, r
+    logz, m1, _ = _truncated(lo, hi, (lo - omega) / s, (hi - omega) / s)
+    return logz, m1
+
+
 @dataclass(frozen=True)
 class HiddenValues:
     """I(t; y | omega), the A-update (eq. 51) and the V-update (eq. 54) at one point."""
@@ -408,7 +422,7 @@ class Channel:
             h = np.zeros_like(omega)
             f = np.zeros_like(omega)
             for lo, hi in atoms:  # Shannon term, Fisher information (dP/domega)^2 / P
-                logz, m1, _ = _truncated(lo, hi, (lo - omega) / sv, (hi - omega) / sv)
+                logz, m1 = _piece_probability(lo, hi, omega, sv)
                 P = np.exp(logz)
                 h -= np.where(P > 0, P * logz, 0.0)
                 f += P * m1**2
@@ -633,14 +647,7 @@ class Channel:
         for lo, hi, a, b, blk in zip(self._lo, self._hi, self._a, self._b, blocks,
                                      strict=True):
             if a == 0:
-                if math.isinf(lo) and not math.isinf(hi):  # (-inf, hi]
-                    logz, m1, _ = _upper_tail((hi - omega_unique) / sv)
-                    m1 = -m1
-                elif math.isinf(hi) and not math.isinf(lo):  # [lo, inf)
-                    logz, m1, _ = _upper_tail((omega_unique - lo) / sv)
-                else:
-                    logz, m1, _ = _truncated(lo, hi, (lo - omega_unique) / sv,
-                                             (hi - omega_unique) / sv)
+                logz, m1 = _piece_probability(lo, hi, omega_unique, sv)
                 if index is not None:
                     logz, m1 = logz[index], m1[index]
                 logs.append(logz - (0.5 * Ahat) * (y - b) ** 2 + 0.5 * math.log(Ahat))

@@ -16,6 +16,7 @@ The global ``ORDER`` scales every rule; tests double it to check that results ar
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -107,7 +108,7 @@ def panel_rule(centers, scales, n: int = 8, lo: float = -np.inf, hi: float = np.
     c = np.atleast_1d(np.asarray(centers, dtype=float))
     s = np.atleast_1d(np.asarray(scales, dtype=float))
     edges = (c[:, None] + s[:, None] * offsets).ravel()
-    if np.isfinite(lo) or np.isfinite(hi):
+    if math.isfinite(lo) or math.isfinite(hi):
         edges = edges[(edges > lo) & (edges < hi)]
         edges = np.concatenate([[lo] if np.isfinite(lo) else [], edges,
                                 [hi] if np.isfinite(hi) else []])
