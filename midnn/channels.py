@@ -479,20 +479,10 @@ class Channel:
         plain Gauss-Legendre rule. All segments of all rules are mapped at once
         (:func:`~midnn.quadrature.segment_rules`) and weighted in one vectorized pass.
         """
-        def sinh_order(ratio: float) -> int:
-            return _order(math.ceil(boost * (16.0 + 5.0 * math.asinh(ratio))))
-
+        level = 1 if _screening_active() else 0  # orders halved while screening (_order)
         plain = _order(_LEGENDRE_PLAIN)
-        rule, edge, scale, length, direction, orders = [], [], [], [], [], []
-
-        def segment(j, e, sc, ln, d, n):
-            rule.append(j)
-            edge.append(e)
-            scale.append(sc)
-            length.append(ln)
-            direction.append(d)
-            orders.append(n)
-
+        asinh, ceil = math.asinh, math.ceil
+        segs = []  # (rule, edge, scale, length, direction, order)
         for j, (lo, hi, s, sigma) in enumerate(specs):
             A = max(-_REACH * sigma, lo - _REACH * s)
             B = min(_REACH * sigma, hi + _REACH * s)
@@ -508,18 +498,19 @@ class Channel:
                 if ln <= 0:
                     continue
                 if s1 == 0.0 and s2 == 0.0:
-                    segment(j, p1, 0.0, ln, 1.0, plain)
-                elif s1 == 0.0:
-                    segment(j, p2, s2, ln, -1.0, sinh_order(ln / s2))
-                elif s2 == 0.0:
-                    segment(j, p1, s1, ln, 1.0, sinh_order(ln / s1))
-                else:
-                    half = 0.5 * ln
-                    segment(j, p1, s1, half, 1.0, sinh_order(half / s1))
-                    segment(j, p2, s2, half, -1.0, sinh_order(half / s2))
+                    segs.append((j, p1, 0.0, ln, 1.0, plain))
+                    continue
+                # sinh-mapped halves: (16 + 5 asinh(length/scale)) boost nodes (_order)
+                pieces = ([(p2, s2, ln, -1.0)] if s1 == 0.0 else
+                          [(p1, s1, ln, 1.0)] if s2 == 0.0 else
+                          [(p1, s1, 0.5 * ln, 1.0), (p2, s2, 0.5 * ln, -1.0)])
+                for e, sc, length, d in pieces:
+                    n = ceil(boost * (16.0 + 5.0 * asinh(length / sc)))
+                    segs.append((j, e, sc, length, d, max(4, n >> 1) if level else n))
         empty = np.empty(0)
-        if not rule:
+        if not segs:
             return [(empty,) * 5 for _ in specs]
+        rule, edge, scale, length, direction, orders = zip(*segs, strict=True)
         mu, wt, seg = segment_rules(edge, scale, length, direction, orders)
         lo, hi, s, sigma = (np.array(c, dtype=float) for c in zip(*specs, strict=True))
         r = np.array(rule)[seg]
