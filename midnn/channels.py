@@ -569,11 +569,11 @@ class Channel:
                     logW, _, _ = _truncated(lo, hi, np.array([lo / sv]), np.array([hi / sv]))
                     om, wo = np.zeros(1), np.exp(logW)
                 k = z_flat.size
-                ys.append(np.tile(b + z_flat / math.sqrt(Ahat), om.size))
-                oms.append(np.repeat(om, k))
-                ws.append(np.outer(wo, w_flat).ravel())
+                ys.append((b + z_flat / math.sqrt(Ahat))[None, :].repeat(om.size, axis=0).ravel())
+                oms.append(om.repeat(k))
+                ws.append((wo[:, None] * w_flat).ravel())
                 uniq.append(om)
-                inv.append(np.repeat(np.arange(n_uniq, n_uniq + om.size), k))
+                inv.append(np.arange(n_uniq, n_uniq + om.size).repeat(k))
                 n_uniq += om.size
                 n_nodes += om.size * k
                 own.append(None)
@@ -587,8 +587,8 @@ class Channel:
                       + (sm * abs(c) * math.sqrt(var_y) / sd_mu) * z_lin).ravel()
                 resid = ((c * var_y / var_mu) * mu[:, None]
                          - (sm * math.sqrt(var_y) / sd_mu * math.copysign(1.0, c)) * z_lin).ravel()
-                w = np.outer(wmu, w_lin).ravel()
-                logz, m1, s2 = (np.repeat(x, k) for x in (logz, m1, s2))
+                w = (wmu[:, None] * w_lin).ravel()
+                logz, m1, s2 = logz.repeat(k), m1.repeat(k), s2.repeat(k)
             else:
                 om = np.zeros(mu.size)
                 resid = mu / c

@@ -123,7 +123,7 @@ def panel_rule(centers, scales, n: int = 8, lo: float = -np.inf, hi: float = np.
     keep[-1] = True
     edges = edges[keep]
     x, w = legendre(n)
-    half = 0.5 * np.diff(edges)
+    half = 0.5 * (edges[1:] - edges[:-1])
     mid = 0.5 * (edges[1:] + edges[:-1])
     nodes = (mid[:, None] + half[:, None] * x[None, :]).ravel()
     weights = (half[:, None] * w[None, :]).ravel()
