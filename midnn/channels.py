@@ -665,19 +665,29 @@ class Channel:
             dus.append(du)
             means.append(a * (omega + du) + b)
             varis.append((a * a * s2) * np.maximum(sm - m1 * m1, 0.0))
-        if len(logs) == 1:
-            top, W = logs[0], [np.ones_like(logs[0])]
-        else:
-            top = np.maximum.reduce(logs)
-            W = [np.exp(lg - top) for lg in logs]
-        total = W[0] + W[1] if len(W) == 2 else np.add.reduce(W)
+        # the mixture over pieces, summed piece by piece (explicit sums: no 0 + array, no
+        # stacking of the rows)
+        top = logs[0]
+        for lg in logs[1:]:
+            top = np.maximum(top, lg)
+        W = [np.exp(lg - top) for lg in logs] if len(logs) > 1 else [np.ones_like(top)]
+        total = W[0]
+        for w in W[1:]:
+            total = total + w
         logp = top + np.log(total) - _LOG_SQRT_2PI
         inv = 1.0 / total
-        t_bar = inv * sum(w * m for w, m in zip(W, means, strict=True))
-        var_t = inv * sum(w * ((m - t_bar) ** 2 if vv is None else (m - t_bar) ** 2 + vv)
-                          for w, m, vv in zip(W, means, varis, strict=True))
-        g = (inv / v) * sum(w * d for w, d in zip(W, dus, strict=True))
-        return logp, g, var_t
+        t_sum = None
+        for w, m in zip(W, means, strict=True):
+            if isinstance(m, float) and m == 0.0:  # an atom at t = 0 adds nothing
+                continue
+            t_sum = w * m if t_sum is None else t_sum + w * m
+        t_bar = inv * t_sum if t_sum is not None else np.zeros_like(total)
+        var_t = g = None
+        for w, m, vv, d in zip(W, means, varis, dus, strict=True):
+            dev = (m - t_bar) ** 2 if vv is None else (m - t_bar) ** 2 + vv
+            var_t = w * dev if var_t is None else var_t + w * dev
+            g = w * d if g is None else g + w * d
+        return logp, (inv / v) * g, inv * var_t
 
     def _hidden_two_atoms(self, Ahat: float, m: float, v: float) -> HiddenValues:
         """Hidden channel of an activation with two flat pieces (t = b1 for u < k, t = b2
