@@ -419,13 +419,14 @@ class Channel:
                 w = w * np.exp(-0.5 * omega**2 / m) / (math.sqrt(2 * math.pi) * sm)
             else:
                 omega, w = np.zeros(1), np.ones(1)
-            h = np.zeros_like(omega)
-            f = np.zeros_like(omega)
+            h = f = None
             for lo, hi in atoms:  # Shannon term, Fisher information (dP/domega)^2 / P
                 logz, m1 = _piece_probability(lo, hi, omega, sv)
                 P = np.exp(logz)
-                h -= np.where(P > 0, P * logz, 0.0)
-                f += P * m1**2
+                plogp = np.where(P > 0, P * logz, 0.0)
+                fisher = P * m1**2
+                h = -plogp if h is None else h - plogp
+                f = fisher if f is None else f + fisher
         return float(H + np.dot(w, h)), float(A + np.dot(w, f) / v)
 
     # ------------------------------------------------------------- hidden side

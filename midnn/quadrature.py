@@ -105,8 +105,8 @@ def panel_rule(centers, scales, n: int = 8, lo: float = -np.inf, hi: float = np.
     features are the centres themselves).
     """
     offsets = _SPARSE_SIGNED if sparse else _SIGNED
-    c = np.atleast_1d(np.asarray(centers, dtype=float))
-    s = np.atleast_1d(np.asarray(scales, dtype=float))
+    c = np.asarray(centers, dtype=float).reshape(-1)
+    s = np.asarray(scales, dtype=float).reshape(-1)
     edges = (c[:, None] + s[:, None] * offsets).ravel()
     if math.isfinite(lo) or math.isfinite(hi):
         edges = edges[(edges > lo) & (edges < hi)]
