@@ -159,10 +159,11 @@ def segment_rules(edge, scale, length, direction, orders):
     x, w, seg = _concatenated_legendre(tuple(int(n) for n in orders), ORDER)
     mapped = scale > 0.0
     T = np.arcsinh(length / np.where(mapped, scale, 1.0))
-    t = 0.5 * T[seg] * (x + 1.0)
+    half_t = 0.5 * T[seg]
+    t = half_t * (x + 1.0)
     sc = scale[seg]
     nodes = edge[seg] + direction[seg] * sc * np.sinh(t)
-    weights = 0.5 * T[seg] * w * sc * np.cosh(t)
+    weights = half_t * w * sc * np.cosh(t)
     if not mapped.all():
         plain = ~mapped[seg]
         nodes = np.where(plain, edge[seg] + direction[seg] * 0.5 * length[seg] * (x + 1.0),
