@@ -274,6 +274,20 @@ def _truncated(lo: float, hi: float, alpha: np.ndarray, beta: np.ndarray):
     return truncated_normal(alpha, beta)
 
 
+def _standardized_piece(lo: float, hi: float, centre: np.ndarray):
+    """The moments (log Z, m1, s2) of :func:`truncated_normal` on [lo - centre, hi - centre]
+    (``lo``, ``hi`` standardized bounds of a piece), a semi-infinite one from its finite bound
+    only."""
+    if math.isinf(lo) and math.isinf(hi):
+        return _truncated(lo, hi, centre, centre)
+    if math.isinf(lo):
+        logz, r, s2 = _upper_tail(hi - centre)
+        return logz, -r, s2
+    if math.isinf(hi):
+        return _upper_tail(centre - lo)
+    return truncated_normal(lo - centre, hi - centre)
+
+
 def _piece_probability(lo: float, hi: float, omega: np.ndarray, s: float):
     """log P(lo < omega + s g < hi) and E[g | lo < omega + s g < hi] for g ~ N(0, 1): the
     moments of :func:`_truncated` at ((lo - omega)/s, (hi - omega)/s), a semi-infinite piece
@@ -650,21 +664,25 @@ class Channel:
             var_y = a * a * v + 1.0 / Ahat
             s2 = 1.0 / (1.0 / v + a * a * Ahat)
             sd = math.sqrt(s2)
-            resid = y - a * omega - b
+            # (products by a = 1 and sums of b = 0 are skipped: they change no value)
+            resid = y - (omega if a == 1.0 else a * omega)
+            if b != 0.0:
+                resid = resid - b
             dmu = (s2 * a * Ahat) * resid
             centre = (omega + dmu) / sd  # the posterior mean of u, standardized
             if blk is None:
-                logz, m1, sm = _truncated(lo, hi, lo / sd - centre, hi / sd - centre)
+                logz, m1, sm = _standardized_piece(lo / sd, hi / sd, centre)
             else:  # the moments at the nodes of the piece's own rule are given
                 i, k, *given = blk
                 other = np.concatenate([centre[:i], centre[k:]])
-                lz, m, s = _truncated(lo, hi, lo / sd - other, hi / sd - other)
+                lz, m, s = _standardized_piece(lo / sd, hi / sd, other)
                 logz, m1, sm = (np.concatenate([x[:i], g, x[i:]])
                                 for x, g in zip((lz, m, s), given, strict=True))
             logs.append(logz - (0.5 / var_y) * resid**2 - 0.5 * math.log(var_y))
             du = dmu + sd * m1
             dus.append(du)
-            means.append(a * (omega + du) + b)
+            t_mean = omega + du if a == 1.0 else a * (omega + du)
+            means.append(t_mean + b if b != 0.0 else t_mean)
             varis.append((a * a * s2) * np.maximum(sm - m1 * m1, 0.0))
         # the mixture over pieces, summed piece by piece (explicit sums: no 0 + array, no
         # stacking of the rows)
