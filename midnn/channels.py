@@ -608,7 +608,7 @@ class Channel:
                 om = np.zeros(mu.size)
                 resid = mu / c
                 w = wmu
-            ys.append(a * om + b + resid)
+            ys.append((om if a == 1.0 and b == 0.0 else a * om + b) + resid)
             oms.append(om)
             ws.append(w)
             uniq.append(om)
