@@ -175,30 +175,42 @@ def truncated_normal(alpha: np.ndarray, beta: np.ndarray):
     if alpha.shape != beta.shape:
         alpha, beta = np.broadcast_arrays(alpha, beta)
     shape = alpha.shape
-    alpha, beta = alpha.ravel(), beta.ravel()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        if not np.isfinite(np.add.reduce(alpha) + np.add.reduce(beta)):
-            # infinite bounds (or a sum that overflows): clipping changes no moment
-            alpha = np.minimum(np.maximum(alpha, -_BIG), _BIG)
-            beta = np.minimum(np.maximum(beta, -_BIG), _BIG)
-        if alpha.size and (alpha.max() > -_DEEP or beta.min() < _DEEP):
-            ea, eb, logz = _deep_tail_moments(alpha, beta)
-        else:  # the common case: Z = Phi(b) - Phi(a) after the reflection a = f alpha
-            f = np.where(alpha > 0, -1.0, 1.0)
-            logz = np.log(np.abs(ndtr(f * beta) - ndtr(f * alpha)))
-            c = -_LOG_SQRT_2PI - logz
-            ea = np.exp(c - 0.5 * alpha * alpha)  # phi(alpha)/Z
-            eb = np.exp(c - 0.5 * beta * beta)  # phi(beta)/Z
-        m1 = ea - eb
-        s2 = 1.0 + alpha * ea - beta * eb
-        ok = np.isfinite(m1 + s2 + logz)
-    if not ok.all():
+        logz, m1, s2 = _tn(alpha.ravel(), beta.ravel())
+    return logz.reshape(shape), m1.reshape(shape), s2.reshape(shape)
+
+
+#: The floating-point conditions that the internal helpers (:func:`_tn`, :func:`_upper_tail`)
+#: leave to their callers: log(0), overflowing exponentials and inf - inf arise on purpose in
+#: them and are resolved there.
+_QUIET = {"divide": "ignore", "over": "ignore", "invalid": "ignore"}
+
+
+def _tn(alpha: np.ndarray, beta: np.ndarray):
+    """:func:`truncated_normal` on 1-D float arrays, under ``np.errstate(**_QUIET)`` set by the
+    caller (the channels set it once per evaluation)."""
+    if not np.isfinite(np.add.reduce(alpha) + np.add.reduce(beta)):
+        # infinite bounds (or a sum that overflows): clipping changes no moment
+        alpha = np.minimum(np.maximum(alpha, -_BIG), _BIG)
+        beta = np.minimum(np.maximum(beta, -_BIG), _BIG)
+    if alpha.size and (np.maximum.reduce(alpha) > -_DEEP or np.minimum.reduce(beta) < _DEEP):
+        ea, eb, logz = _deep_tail_moments(alpha, beta)
+    else:  # the common case: Z = Phi(b) - Phi(a) after the reflection a = f alpha
+        f = np.where(alpha > 0, -1.0, 1.0)
+        logz = np.log(np.abs(ndtr(f * beta) - ndtr(f * alpha)))
+        c = -_LOG_SQRT_2PI - logz
+        ea = np.exp(c - 0.5 * alpha * alpha)  # phi(alpha)/Z
+        eb = np.exp(c - 0.5 * beta * beta)  # phi(beta)/Z
+    m1 = ea - eb
+    s2 = 1.0 + alpha * ea - beta * eb
+    ok = np.isfinite(m1 + s2 + logz)
+    if not np.logical_and.reduce(ok):
         # an interval whose probability underflows carries no weight: give it the moments of
         # a point mass at the nearest end so that 0 * moments stays 0
         point = np.minimum(np.maximum(0.0, alpha), beta)
         m1 = np.where(ok, m1, point)
         s2 = np.where(ok, s2, point * point)
-    return logz.reshape(shape), m1.reshape(shape), s2.reshape(shape)
+    return logz, m1, s2
 
 
 def _deep_tail_moments(alpha: np.ndarray, beta: np.ndarray):
@@ -248,15 +260,15 @@ def _upper_tail(x: np.ndarray):
 
     log(ndtr(x)) has an absolute error ~1e-16 (a relative error ~1e-16 in Phi) for
     x >= -30; below, where Phi underflows, log Phi is scipy's log_ndtr (asymptotic series)
-    and r = sqrt(2/pi) / erfcx(-x/sqrt(2)) (no cancellation), on that subset only."""
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        logz = np.log(ndtr(x))
-        r = np.exp(-_LOG_SQRT_2PI - logz - 0.5 * x * x)
-        deep = x < _DEEP
-        if deep.any():
-            xd = x[deep]
-            logz[deep] = log_ndtr(xd)
-            r[deep] = _SQRT_2_OVER_PI / erfcx(-xd / np.sqrt(2.0))
+    and r = sqrt(2/pi) / erfcx(-x/sqrt(2)) (no cancellation), on that subset only.
+    Call it under ``np.errstate(**_QUIET)``."""
+    logz = np.log(ndtr(x))
+    r = np.exp(-_LOG_SQRT_2PI - logz - 0.5 * x * x)
+    deep = x < _DEEP
+    if np.logical_or.reduce(deep, axis=None):
+        xd = x[deep]
+        logz[deep] = log_ndtr(xd)
+        r[deep] = _SQRT_2_OVER_PI / erfcx(-xd / np.sqrt(2.0))
     return logz, r, 1.0 - x * r
 
 
@@ -266,11 +278,12 @@ def _truncated(lo: float, hi: float, alpha: np.ndarray, beta: np.ndarray):
     if np.isinf(lo) and np.isinf(hi):
         z = np.zeros(np.broadcast_shapes(np.shape(alpha), np.shape(beta)))
         return z, z, z + 1.0
-    if np.isinf(lo):  # (-inf, beta]
-        logz, r, s2 = _upper_tail(np.atleast_1d(np.asarray(beta, float)))
-        return logz, -r, s2
-    if np.isinf(hi):  # [alpha, inf)
-        return _upper_tail(-np.atleast_1d(np.asarray(alpha, float)))
+    with np.errstate(**_QUIET):
+        if np.isinf(lo):  # (-inf, beta]
+            logz, r, s2 = _upper_tail(np.atleast_1d(np.asarray(beta, float)))
+            return logz, -r, s2
+        if np.isinf(hi):  # [alpha, inf)
+            return _upper_tail(-np.atleast_1d(np.asarray(alpha, float)))
     return truncated_normal(alpha, beta)
 
 
@@ -285,7 +298,7 @@ def _standardized_piece(lo: float, hi: float, centre: np.ndarray):
         return logz, -r, s2
     if math.isinf(hi):
         return _upper_tail(centre - lo)
-    return truncated_normal(lo - centre, hi - centre)
+    return _tn(lo - centre, hi - centre)
 
 
 def _piece_probability(lo: float, hi: float, omega: np.ndarray, s: float):
@@ -411,7 +424,7 @@ class Channel:
         su2 = m + v
         su = math.sqrt(su2)
         atoms = []
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(**_QUIET):
             for lo, hi, a in zip(self._lo, self._hi, self._a, strict=True):
                 if a == 0:
                     atoms.append((lo, hi))
@@ -530,7 +543,7 @@ class Channel:
         lo, hi, s, sigma = (np.array(c, dtype=float) for c in zip(*specs, strict=True))
         r = np.array(rule)[seg]
         s_n, sigma_n = s[r], sigma[r]
-        logW, m1, s2 = truncated_normal((lo[r] - mu) / s_n, (hi[r] - mu) / s_n)
+        logW, m1, s2 = _tn((lo[r] - mu) / s_n, (hi[r] - mu) / s_n)
         wt = wt * np.exp(logW - 0.5 * (mu / sigma_n) ** 2) / (np.sqrt(2.0 * np.pi) * sigma_n)
         bounds = np.searchsorted(r, np.arange(len(specs) + 1)).tolist()
         return [(mu[i:k], wt[i:k], logW[i:k], m1[i:k], s2[i:k])
@@ -789,8 +802,9 @@ class Channel:
         Ahat = min(Ahat, _A_INF)
         if self._two_atoms:
             return self._hidden_two_atoms(Ahat, m, v)
-        y, omega, w, omega_unique, index, blocks = self._hidden_nodes(Ahat, m, v)
-        logp, g, var_t = self._posterior(y, omega, Ahat, v, omega_unique, index, blocks)
+        with np.errstate(**_QUIET):  # for the internal helpers (see _tn, _upper_tail)
+            y, omega, w, omega_unique, index, blocks = self._hidden_nodes(Ahat, m, v)
+            logp, g, var_t = self._posterior(y, omega, Ahat, v, omega_unique, index, blocks)
         h_y = -float(np.dot(w, logp))
         mi = h_y - 0.5 * np.log(2 * np.pi * np.e / Ahat)
         return HiddenValues(max(mi, 0.0), float(np.dot(w, g * g)), float(np.dot(w, var_t)))
