@@ -251,8 +251,10 @@ class _Anderson:
 
     def step(self, x: np.ndarray, gx: np.ndarray) -> np.ndarray:
         f = gx - x
-        # (method calls and a dot product: np.all and np.linalg.norm cost ~3 us each)
-        norm = math.sqrt(float(f @ f)) if np.isfinite(f).all() else math.inf
+        # (a dot product: np.all and np.linalg.norm cost ~3 us each; f @ f is inf or nan
+        # when an entry of f is)
+        sq = float(f @ f)
+        norm = math.sqrt(sq) if math.isfinite(sq) else math.inf
         if self.safeguard and self.F and norm > self.growth * self.last_norm:
             # the residual grew: the history describes the map badly here (a transient far
             # from the fixed point); restart from a plain step
@@ -265,9 +267,10 @@ class _Anderson:
             self.F.pop(0)
         if len(self.F) < 2:
             return gx
-        dF = np.diff(self.F, axis=0).T
-        dX = np.diff(self.X, axis=0).T
-        if not (math.isfinite(norm) and np.isfinite(dF).all() and np.isfinite(dX).all()):
+        F, X = np.array(self.F), np.array(self.X)
+        dF, dX = (F[1:] - F[:-1]).T, (X[1:] - X[:-1]).T
+        if not (math.isfinite(norm) and np.logical_and.reduce(np.isfinite(dF), axis=None)
+                and np.logical_and.reduce(np.isfinite(dX), axis=None)):
             self.reset()
             return gx
         try:
@@ -276,7 +279,7 @@ class _Anderson:
             self.reset()
             return gx
         out = gx - dX @ gamma
-        return out if np.isfinite(out).all() else gx
+        return out if np.logical_and.reduce(np.isfinite(out)) else gx
 
     def reset(self) -> None:
         self.X.clear()
@@ -422,7 +425,7 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
                     and all(math.isfinite(x) for x in xi)):
                 plain = (a1x[:], tau[:])
                 x_new = mixer.step(x_in, x_out)
-                if x_new is not x_out and not np.array_equal(x_new, x_out):
+                if x_new is not x_out and not np.logical_and.reduce(x_new == x_out):
                     new = np.exp(x_new).tolist()
                     a1x[:], tau[:] = new[:L], new[L:]
                     mixed = True
