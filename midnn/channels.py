@@ -57,6 +57,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import erfcx, expit, log_ndtr, ndtr
 
+from . import quadrature
 from .activations import Activation, Linear, PiecewiseLinear, Tanh
 from .quadrature import hermite, laguerre, legendre, panel_rule, segment_rules
 
@@ -545,7 +546,13 @@ class Channel:
         s_n, sigma_n = s[r], sigma[r]
         logW, m1, s2 = _tn((lo[r] - mu) / s_n, (hi[r] - mu) / s_n)
         wt = wt * np.exp(logW - 0.5 * (mu / sigma_n) ** 2) / (np.sqrt(2.0 * np.pi) * sigma_n)
-        bounds = np.searchsorted(r, np.arange(len(specs) + 1)).tolist()
+        # the nodes of rule j are contiguous (segments are laid out rule by rule), n ORDER
+        # nodes per segment of order n
+        bounds = [0] * (len(specs) + 1)
+        for j, n in zip(rule, orders, strict=True):
+            bounds[j + 1] += n * quadrature.ORDER
+        for j in range(len(specs)):
+            bounds[j + 1] += bounds[j]
         return [(mu[i:k], wt[i:k], logW[i:k], m1[i:k], s2[i:k])
                 for i, k in zip(bounds[:-1], bounds[1:], strict=True)]
 

@@ -48,7 +48,7 @@ def hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
     return _hermite(int(n) * ORDER)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
     x, w = np.polynomial.legendre.leggauss(n)
     x.setflags(write=False)
@@ -133,14 +133,16 @@ def panel_rule(centers, scales, n: int = 8, lo: float = -np.inf, hi: float = np.
 @lru_cache(maxsize=2048)
 def _concatenated_legendre(orders: tuple[int, ...], multiplier: int):
     """Gauss-Legendre rules of orders ``orders`` times ``multiplier`` (the ORDER in force,
-    part of the cache key) laid end to end: nodes, weights and the segment of each node."""
+    part of the cache key) laid end to end: nodes x, weights, the segment of each node and
+    x + 1."""
     rules = [_legendre(int(n) * multiplier) for n in orders]
     x = np.concatenate([r[0] for r in rules])
     w = np.concatenate([r[1] for r in rules])
     seg = np.repeat(np.arange(len(orders)), [r[0].size for r in rules])
-    for a in (x, w, seg):
+    xp1 = x + 1.0
+    for a in (x, w, seg, xp1):
         a.setflags(write=False)
-    return x, w, seg
+    return x, w, seg, xp1
 
 
 def segment_rules(edge, scale, length, direction, orders):
@@ -156,17 +158,16 @@ def segment_rules(edge, scale, length, direction, orders):
     """
     edge, scale, length, direction = (np.asarray(a, dtype=float)
                                       for a in (edge, scale, length, direction))
-    x, w, seg = _concatenated_legendre(tuple(int(n) for n in orders), ORDER)
+    x, w, seg, xp1 = _concatenated_legendre(tuple(map(int, orders)), ORDER)
     mapped = scale > 0.0
     T = np.arcsinh(length / np.where(mapped, scale, 1.0))
     half_t = 0.5 * T[seg]
-    t = half_t * (x + 1.0)
+    t = half_t * xp1
     sc = scale[seg]
     nodes = edge[seg] + direction[seg] * sc * np.sinh(t)
     weights = half_t * w * sc * np.cosh(t)
-    if not mapped.all():
+    if not np.logical_and.reduce(mapped):
         plain = ~mapped[seg]
-        nodes = np.where(plain, edge[seg] + direction[seg] * 0.5 * length[seg] * (x + 1.0),
-                         nodes)
+        nodes = np.where(plain, edge[seg] + direction[seg] * 0.5 * length[seg] * xp1, nodes)
         weights = np.where(plain, 0.5 * length[seg] * w, weights)
     return nodes, weights, seg
