@@ -254,7 +254,7 @@ def _interval_moments(alpha: float, beta: float) -> tuple[float, float]:
     return Z, Z + phi_x(alpha) - phi_x(beta)
 
 
-def _upper_tail(x: np.ndarray):
+def _upper_tail(x: np.ndarray, second: bool = True):
     """log Phi(x), the Mills ratio r = phi(x)/Phi(x) and 1 - x r: the log-probability, the
     mean's magnitude and the second moment of the standard normal on (-inf, x] (equally on
     [-x, inf), by symmetry), for finite x.
@@ -262,7 +262,8 @@ def _upper_tail(x: np.ndarray):
     log(ndtr(x)) has an absolute error ~1e-16 (a relative error ~1e-16 in Phi) for
     x >= -30; below, where Phi underflows, log Phi is scipy's log_ndtr (asymptotic series)
     and r = sqrt(2/pi) / erfcx(-x/sqrt(2)) (no cancellation), on that subset only.
-    Call it under ``np.errstate(**_QUIET)``."""
+    Call it under ``np.errstate(**_QUIET)``; with ``second=False`` the third entry is None
+    (not computed)."""
     logz = np.log(ndtr(x))
     r = np.exp(-_LOG_SQRT_2PI - logz - 0.5 * x * x)
     deep = x < _DEEP
@@ -270,7 +271,7 @@ def _upper_tail(x: np.ndarray):
         xd = x[deep]
         logz[deep] = log_ndtr(xd)
         r[deep] = _SQRT_2_OVER_PI / erfcx(-xd / np.sqrt(2.0))
-    return logz, r, 1.0 - x * r
+    return logz, r, (1.0 - x * r) if second else None
 
 
 def _truncated(lo: float, hi: float, alpha: np.ndarray, beta: np.ndarray):
@@ -307,10 +308,10 @@ def _piece_probability(lo: float, hi: float, omega: np.ndarray, s: float):
     moments of :func:`_truncated` at ((lo - omega)/s, (hi - omega)/s), a semi-infinite piece
     from its finite bound only."""
     if math.isinf(lo) and not math.isinf(hi):  # (-inf, hi]
-        logz, r, _ = _upper_tail((hi - omega) / s)
+        logz, r, _ = _upper_tail((hi - omega) / s, second=False)
         return logz, -r
     if math.isinf(hi) and not math.isinf(lo):  # [lo, inf)
-        logz, r, _ = _upper_tail((omega - lo) / s)
+        logz, r, _ = _upper_tail((omega - lo) / s, second=False)
         return logz, r
     logz, m1, _ = _truncated(lo, hi, (lo - omega) / s, (hi - omega) / s)
     return logz, m1
@@ -640,7 +641,7 @@ class Channel:
                               np.concatenate(inv))
         # nodes far in the Gaussian tails carry a negligible mass (the integrands are at most
         # polynomial there): dropping them saves 15-25% of the work
-        keep = w > _PRUNE * w.max()
+        keep = w > _PRUNE * np.maximum.reduce(w)
         blocks = []
         for blk in own:
             if blk is not None:
