@@ -176,12 +176,17 @@ def _finish(chain: Chain, init: State, solver: str, tol: float,
     """ML-VAMP from ``init`` to ``tol``, with the screening rules of the channels until a
     sweep moves every log-variable by less than _FULL_BELOW and the full ones from there on
     (the last sweeps, which set the result, are at full precision). None when the scheme is
-    the fixed-point iteration or this run fails (the caller then takes its usual path)."""
+    the fixed-point iteration; the caller takes its usual path unless the result is
+    ``converged`` and ``switched``."""
     if solver == "fixed_point":
         return None
     with screening():
-        info = vamp(chain, init, tol=tol, max_iter=max_iter, full_below=_FULL_BELOW)
-    return info if info.converged and info.switched else None
+        return vamp(chain, init, tol=tol, max_iter=max_iter, full_below=_FULL_BELOW)
+
+
+def _finished(info: SolveInfo | None) -> bool:
+    """A :func:`_finish` run that reached its point with the full rules."""
+    return info is not None and info.converged and info.switched
 
 
 def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
@@ -201,13 +206,14 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
         if info.converged:
             info.potential = _potential(chain, info)
             return info
-    candidates = []
+    candidates, wasted = [], 0
     inits = _initial_states(chain, solver)
     if len(inits) == 1:
         # a single start has nothing to be screened against: solve to full precision
-        info = _finish(chain, inits[0], solver, tol, max_iter)
-        if info is None:
-            info = _run(chain, inits[0], solver, tol, max_iter)
+        first = _finish(chain, inits[0], solver, tol, max_iter)
+        info = first if _finished(first) else _run(chain, inits[0], solver, tol, max_iter)
+        if info is not first and first is not None:
+            info.iterations += first.iterations  # the sweeps of the failed attempt count
         if info.converged:
             info.potential = _potential(chain, info)
             return info
@@ -226,10 +232,13 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
                 break
             if i == 1:
                 info = _finish(chain, init, solver, tol, max_iter)
-                if info is not None:
+                if _finished(info):
                     with screening(False):  # it ended at full precision
-                        candidates.append((_potential(chain, info), info))
+                        info.potential = _potential(chain, info)
+                    candidates.append((info.potential, info))
                     continue
+                if info is not None:
+                    wasted += info.iterations
             info = _run(chain, init, solver, max(tol, _SCREEN_TOL), max_iter)
             if info.converged:
                 candidates.append((_potential(chain, info), info))
@@ -238,6 +247,7 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
         info = _run(chain, _initial_states(chain)[0], solver, tol, max_iter)
         info.potential = _potential(chain, info) if np.all(
             np.isfinite(info.state.V)) else np.nan
+        info.iterations += wasted
         return info
     candidates.sort(key=lambda c: c[0])
     # refine at full precision the best point, and every distinct point whose screened
@@ -252,8 +262,7 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
     for cand in finalists:
         twin = cand if cand.switched else next(
             (c for _, c in candidates if c.switched and _same_point(c.state, cand.state)), None)
-        if twin is not None:
-            twin.potential = next(phi for phi, c in candidates if c is twin)
+        if twin is not None:  # reached at full precision, its potential already evaluated
             refined.append(twin)
             continue
         info = _run(chain, cand.state, solver, tol, max_iter)
@@ -268,7 +277,7 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
         info = refined[0]
         info.potential = candidates[0][0]
         info.message = "refinement did not converge: " + info.message
-    info.iterations = screened + extra
+    info.iterations = screened + extra + wasted
     return info
 
 
