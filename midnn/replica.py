@@ -281,10 +281,40 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
     return info
 
 
-def _chain(prior, layers, rho_tilde, noises) -> Chain:
-    channels = [Channel(layer.activation.with_noise(nz), rt)
-                for layer, rt, nz in zip(layers, rho_tilde, noises, strict=True)]
+def _chain(prior, layers, rho_tilde, noises, shared: dict | None = None) -> Chain:
+    """The chain prior -> layers, layer k with noise ``noises[k]``. Channels are taken from
+    (and added to) ``shared``, keyed by (layer, noise), so that the chains of one model
+    share their channel caches (the starts of successive chains often evaluate a layer at
+    the same point first)."""
+    shared = {} if shared is None else shared
+    channels = []
+    for k, (layer, rt, nz) in enumerate(zip(layers, rho_tilde, noises, strict=True)):
+        key = (k, float(nz))
+        if key not in shared:
+            shared[key] = Channel(layer.activation.with_noise(nz), rt)
+        channels.append(shared[key])
     return Chain(prior, [layer.spectrum for layer in layers], channels)
+
+
+def _recovered_start(info: SolveInfo, j: int) -> State | None:
+    """The state of the conditional chain "T_j -> layers j+1..l" read off the entropy chain's
+    selected stationary point when that point recovers X exactly (V_1 = ... = V_{j+1} = 0,
+    the frozen state of a discrete prior observed at infinite precision), else None.
+
+    Such a point lies on the slice of the entropy chain where X, hence T_1 .. T_j (layers
+    1..j-1 are noiseless) and the pre-activations z_j = W_j T_{j-1}, are known. On that
+    slice the prior term of phi is H(X) and layer j's hidden channel at V~_j = 0 is the
+    conditional chain's prior (:class:`ChannelPrior`), so the remaining variables are a
+    stationary point of the conditional chain with phi = phi_cond(point) + H(X) (per n_0).
+    It is that chain's minimum: phi_cond(point) = H(T_l) - H(X) <= H(T_l | X) because
+    I(X; T_l) <= H(X), and min phi_cond = H(T_l | X). Its multi-start search is then
+    replaced by one confirming sweep from this state.
+    """
+    state = info.evaluated if info.evaluated is not None else info.state
+    if not (info.converged and np.all(state.V[: j + 1] == 0.0)):
+        return None
+    return State(*(np.array(x[j + 1:], dtype=float) for x in
+                   (state.A, state.V, state.Ahat, state.Vhat, state.theta)))
 
 
 def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter: int = 500,
@@ -331,10 +361,11 @@ def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter:
     H, Hc, mmse, its = (np.full(L, np.nan) for _ in range(4))
     details, cond_details, solvers = [], [], []
     converged = True
+    shared: dict = {}
     for l in range(L):
         layers = model.layers[: l + 1]
         inner = [layer.activation.noise for layer in layers[:-1]]
-        chain = _chain(model.prior, layers, rho_t[: l + 1], inner + [noises[l]])
+        chain = _chain(model.prior, layers, rho_t[: l + 1], inner + [noises[l]], shared)
         start = None
         if init is not None and len(init.details) == L:
             start = init.details[l].state
@@ -354,9 +385,9 @@ def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter:
             j = noisy[0]
             sub_prior = ChannelPrior(chain.channels[j])
             sub = Chain(sub_prior, chain.spectra[j + 1:], chain.channels[j + 1:])
-            cstart = None
-            if init is not None and len(init.conditional_details) == L and \
-                    init.conditional_details[l] is not None:
+            cstart = _recovered_start(info, j)
+            if cstart is None and init is not None and len(init.conditional_details) == L \
+                    and init.conditional_details[l] is not None:
                 cstart = init.conditional_details[l].state
             cinfo = _extremize(sub, solver, tol, max_iter, cstart)
             Hc[l] = at[j + 1] * cinfo.potential

@@ -8,6 +8,7 @@ same matrix is exact for one layer, so 1e-10 (float64 log-det noise is ~1e-14).
 
 from __future__ import annotations
 
+import importlib
 import json
 import pathlib
 import warnings
@@ -195,6 +196,24 @@ def test_noisy_inner_layers_conditional_entropy_is_exact():
     # and the conditional entropy is not the naive output-channel entropy
     naive = 0.5 * 0.5 * np.log(2 * np.pi * np.e * noises[1])
     assert abs(res.conditional_entropy[1] - naive) > 1e-2
+
+
+def test_conditional_chain_read_off_a_point_that_recovers_x(monkeypatch):
+    """A +-1 input recovered exactly through a noisy hidden layer (V_1 = 0 at the selected
+    point): H(T_2|X) is read off the entropy chain's point with one confirming sweep instead
+    of a multi-start search of its own, and agrees with that search to 1e-11 (both are the
+    same stationary point at tol 1e-10; the potential's error is O(tol^2)); I(X;T_2) = H(X)."""
+    model = Model(Binary(), [Layer(MarchenkoPastur(4.0), HardTanh(0.05)),
+                             Layer(MarchenkoPastur(4.0), HardTanh(1e-5))])
+    res = replica(model)
+    assert res.converged and res.mmse[-1] == 0.0
+    assert res.conditional_details[-1].iterations <= 2
+    module = importlib.import_module("midnn.replica")
+    monkeypatch.setattr(module, "_recovered_start", lambda info, j: None)
+    searched = replica(model)
+    assert searched.conditional_details[-1].iterations > 5
+    assert abs(res.conditional_entropy[-1] - searched.conditional_entropy[-1]) < 1e-11
+    assert abs(res.mutual_information[-1] - np.log(2.0)) < 1e-11
 
 
 def test_deep_linear_close_to_logdet_of_random_products():
