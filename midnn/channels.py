@@ -168,8 +168,8 @@ def truncated_normal(alpha: np.ndarray, beta: np.ndarray):
     b loses ~log10(1/(w |b|)) digits, as any method given the rounded bounds). An interval
     deep in the left tail (b < -30) is written with the scaled complementary error function,
     Z = e^{-b^2/2} (erfcx(-b/sqrt2) - erfcx(-a/sqrt2) e^{-(a-b)(a+b)/2}) / 2, so that
-    phi(a)/Z and phi(b)/Z keep full relative precision at any depth. Each form is evaluated
-    only where it is used (the erfcx form only when some interval needs it).
+    phi(a)/Z and phi(b)/Z keep full relative precision at any depth. The difference form is
+    evaluated on every interval and replaced by the erfcx form on those that need it.
     """
     alpha = np.asarray(alpha, dtype=float)
     beta = np.asarray(beta, dtype=float)
@@ -194,14 +194,16 @@ def _tn(alpha: np.ndarray, beta: np.ndarray):
         # infinite bounds (or a sum that overflows): clipping changes no moment
         alpha = np.minimum(np.maximum(alpha, -_BIG), _BIG)
         beta = np.minimum(np.maximum(beta, -_BIG), _BIG)
+    # Z = Phi(b) - Phi(a) after the reflection a = f alpha (intervals right of 0 reflected)
+    f = np.where(alpha > 0, -1.0, 1.0)
+    logz = np.log(np.abs(ndtr(f * beta) - ndtr(f * alpha)))
+    c = -_LOG_SQRT_2PI - logz
+    ea = np.exp(c - 0.5 * alpha * alpha)  # phi(alpha)/Z
+    eb = np.exp(c - 0.5 * beta * beta)  # phi(beta)/Z
     if alpha.size and (np.maximum.reduce(alpha) > -_DEEP or np.minimum.reduce(beta) < _DEEP):
-        ea, eb, logz = _deep_tail_moments(alpha, beta)
-    else:  # the common case: Z = Phi(b) - Phi(a) after the reflection a = f alpha
-        f = np.where(alpha > 0, -1.0, 1.0)
-        logz = np.log(np.abs(ndtr(f * beta) - ndtr(f * alpha)))
-        c = -_LOG_SQRT_2PI - logz
-        ea = np.exp(c - 0.5 * alpha * alpha)  # phi(alpha)/Z
-        eb = np.exp(c - 0.5 * beta * beta)  # phi(beta)/Z
+        # intervals deep in a tail (beyond 30 after the reflection): the erfcx form there
+        deep = (alpha > -_DEEP) | (beta < _DEEP)
+        ea[deep], eb[deep], logz[deep] = _deep_tail_moments(alpha[deep], beta[deep])
     m1 = ea - eb
     s2 = 1.0 + alpha * ea - beta * eb
     ok = np.isfinite(m1 + s2 + logz)
@@ -215,27 +217,17 @@ def _tn(alpha: np.ndarray, beta: np.ndarray):
 
 
 def _deep_tail_moments(alpha: np.ndarray, beta: np.ndarray):
-    """phi(alpha)/Z, phi(beta)/Z and log Z of :func:`truncated_normal` when some interval lies
-    deep in a tail (beyond 30 standard deviations after the reflection): the erfcx form
-    there, the difference of Phi elsewhere (finite, clipped bounds)."""
+    """phi(alpha)/Z, phi(beta)/Z and log Z of :func:`truncated_normal` for intervals that lie
+    deep in a tail (beyond 30 standard deviations after the reflection; finite, clipped
+    bounds): the erfcx form."""
     right = alpha > 0  # reflect intervals lying to the right of 0
     a = np.where(right, -beta, alpha)
     b = np.where(right, -alpha, beta)
-    logz, e_lo, e_hi = np.empty_like(a), np.empty_like(a), np.empty_like(a)
-    tail = b < _DEEP
-    at, bt = a[tail], b[tail]
-    E = np.exp(-0.5 * (at - bt) * (at + bt))
-    D = erfcx(-bt / np.sqrt(2.0)) - erfcx(-at / np.sqrt(2.0)) * E
-    logz[tail] = -0.5 * bt * bt + np.log(0.5 * D)
-    e_hi[tail] = _SQRT_2_OVER_PI / D
-    e_lo[tail] = e_hi[tail] * E
-    near = ~tail
-    an, bn = a[near], b[near]
-    lz = np.log(ndtr(bn) - ndtr(an))
-    c = -_LOG_SQRT_2PI - lz
-    logz[near] = lz
-    e_lo[near] = np.exp(c - 0.5 * an * an)
-    e_hi[near] = np.exp(c - 0.5 * bn * bn)
+    E = np.exp(-0.5 * (a - b) * (a + b))
+    D = erfcx(-b / np.sqrt(2.0)) - erfcx(-a / np.sqrt(2.0)) * E
+    logz = -0.5 * b * b + np.log(0.5 * D)
+    e_hi = _SQRT_2_OVER_PI / D
+    e_lo = e_hi * E
     return np.where(right, e_hi, e_lo), np.where(right, e_lo, e_hi), logz
 
 
