@@ -183,6 +183,28 @@ def test_doubling_at_sharp_observations(act, rho, Ahat, Vhat):
     assert fine.V == pytest.approx(base.V, rel=3e-7)
 
 
+@pytest.mark.parametrize("act,rho,Ahat,Vhat", [
+    (ReLU(0.01), 1.0, 0.5, 0.1),  # A^ v = 0.055: inner orders (8, 8)
+    (HardTanh(0.0), 0.8, 1.0, 0.08),  # 0.08
+    (LeakyReLU(0.1, 1e-4), 1.5, 0.1, 0.9),  # 0.09
+    (ReLU(0.0), 0.5, 1.0, 0.25),  # 0.25: (12, 16)
+    (HardTanh(0.05), 1.0, 2.0, 0.1),  # 0.3
+], ids=repr)
+def test_graded_inner_orders_at_weak_observations(act, rho, Ahat, Vhat):
+    """The lower inner orders used at A^ v <= 0.3 (see channels._inner_orders) against
+    triple orders: I to 1e-12, A and V to 1e-10 relative (measured over 150 random points
+    per band: < 3e-12 relative; the margin covers points outside that sample)."""
+    base = Channel(act, rho).hidden(Ahat, Vhat)
+    quadrature.set_order(3)
+    try:
+        fine = Channel(act, rho).hidden(Ahat, Vhat)
+    finally:
+        quadrature.set_order(1)
+    assert fine.mutual_information == pytest.approx(base.mutual_information, abs=1e-12)
+    assert fine.A == pytest.approx(base.A, rel=1e-10)
+    assert fine.V == pytest.approx(base.V, rel=1e-10)
+
+
 def _quad_hidden_mi(act, rho, Ahat, Vhat):
     """I(t; y | omega) by nested adaptive quadrature (scipy.integrate.quad, tolerance 1e-12)
     of -p log p, with p(y | omega) written independently of midnn.channels: a flat piece
