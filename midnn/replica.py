@@ -194,8 +194,12 @@ def _finished(info: SolveInfo | None) -> bool:
 
 
 def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
-               start: State | None) -> SolveInfo:
+               start: State | None, informative: State | None = None) -> SolveInfo:
     """min over stationary points of phi (eq. 2): screen several starts, refine the best.
+
+    ``informative``: a state near a stationary point that was reached from an informative
+    configuration (the conditional chain's, read off the entropy chain; see
+    :func:`_recovered`); it replaces the informative start.
 
     The screening locates each start's stationary point with the cheaper channel rules
     (tolerance _SCREEN_TOL), except the second start, which ML-VAMP finishes with the full
@@ -212,6 +216,8 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
             return info
     candidates, wasted = [], 0
     inits = _initial_states(chain, solver)
+    if informative is not None and len(inits) > 1:
+        inits[0] = informative
     if len(inits) == 1:
         # a single start has nothing to be screened against: solve to full precision
         first = _finish(chain, inits[0], solver, tol, max_iter)
@@ -254,6 +260,7 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
         info.iterations += wasted
         return info
     candidates.sort(key=lambda c: c[0])
+    screened_points = [c for _, c in candidates]
     # refine at full precision the best point, and every distinct point whose screened
     # potential is within _SCREEN_GAP of it (the screening rules could order them wrongly);
     # a point some start already reached at full precision is taken as it is
@@ -282,6 +289,7 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
         info.potential = candidates[0][0]
         info.message = "refinement did not converge: " + info.message
     info.iterations = screened + extra + wasted
+    info.screened = screened_points
     return info
 
 
@@ -300,22 +308,23 @@ def _chain(prior, layers, rho_tilde, noises, shared: dict | None = None) -> Chai
     return Chain(prior, [layer.spectrum for layer in layers], channels)
 
 
-def _recovered_start(info: SolveInfo, j: int) -> State | None:
-    """The state of the conditional chain "T_j -> layers j+1..l" read off the entropy chain's
-    selected stationary point when that point recovers X exactly (V_1 = ... = V_{j+1} = 0,
-    the frozen state of a discrete prior observed at infinite precision), else None.
+def _recovered(state: State, j: int) -> State | None:
+    """The state of the conditional chain "T_j -> layers j+1..l" read off a state of the
+    entropy chain that recovers X exactly (V_1 = ... = V_{j+1} = 0, the frozen state of a
+    discrete prior observed at infinite precision), else None.
 
-    Such a point lies on the slice of the entropy chain where X, hence T_1 .. T_j (layers
-    1..j-1 are noiseless) and the pre-activations z_j = W_j T_{j-1}, are known. On that
-    slice the prior term of phi is H(X) and layer j's hidden channel at V~_j = 0 is the
-    conditional chain's prior (:class:`ChannelPrior`), so the remaining variables are a
-    stationary point of the conditional chain with phi = phi_cond(point) + H(X) (per n_0).
-    It is that chain's minimum: phi_cond(point) = H(T_l) - H(X) <= H(T_l | X) because
-    I(X; T_l) <= H(X), and min phi_cond = H(T_l | X). Its multi-start search is then
-    replaced by one confirming sweep from this state.
+    On that slice of the entropy chain X, hence T_1 .. T_j (layers 1..j-1 are noiseless)
+    and the pre-activations z_j = W_j T_{j-1}, are known: the prior term of phi is H(X) and
+    layer j's hidden channel at V~_j = 0 is the conditional chain's prior
+    (:class:`ChannelPrior`), so a stationary point of the entropy chain there gives one of
+    the conditional chain, with phi = phi_cond + H(X) (per n_0). When it is the entropy
+    chain's selected point it is the conditional chain's minimum: phi_cond(point) =
+    H(T_l) - H(X) <= H(T_l | X) because I(X; T_l) <= H(X), and min phi_cond = H(T_l | X);
+    the multi-start search is then replaced by a confirming sweep from this state. Any other
+    such point was reached from an informative start of the entropy chain, and it replaces
+    the conditional chain's informative start.
     """
-    state = info.evaluated if info.evaluated is not None else info.state
-    if not (info.converged and np.all(state.V[: j + 1] == 0.0)):
+    if not np.all(state.V[: j + 1] == 0.0):
         return None
     return State(*(np.array(x[j + 1:], dtype=float) for x in
                    (state.A, state.V, state.Ahat, state.Vhat, state.theta)))
@@ -389,11 +398,17 @@ def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter:
             j = noisy[0]
             sub_prior = ChannelPrior(chain.channels[j])
             sub = Chain(sub_prior, chain.spectra[j + 1:], chain.channels[j + 1:])
-            cstart = _recovered_start(info, j)
+            cstart = seed = None
+            if info.converged:
+                cstart = _recovered(info.evaluated if info.evaluated is not None
+                                    else info.state, j)
+            if cstart is None:
+                seed = next((r for r in (_recovered(c.state, j) for c in info.screened)
+                             if r is not None), None)
             if cstart is None and init is not None and len(init.conditional_details) == L \
                     and init.conditional_details[l] is not None:
                 cstart = init.conditional_details[l].state
-            cinfo = _extremize(sub, solver, tol, max_iter, cstart)
+            cinfo = _extremize(sub, solver, tol, max_iter, cstart, seed)
             Hc[l] = at[j + 1] * cinfo.potential
             cond_details.append(cinfo)
             ok = ok and cinfo.converged

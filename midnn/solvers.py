@@ -104,6 +104,8 @@ class SolveInfo:
     #: A run started with the screening rules that switched to the full ones (see
     #: :func:`vamp`'s ``full_below``) and converged there.
     switched: bool = False
+    #: The stationary points located by a multi-start search (best first), when one ran.
+    screened: list = field(default_factory=list, repr=False)
 
 
 def _theta(spec: Spectrum, x: float) -> float:

@@ -209,11 +209,30 @@ def test_conditional_chain_read_off_a_point_that_recovers_x(monkeypatch):
     assert res.converged and res.mmse[-1] == 0.0
     assert res.conditional_details[-1].iterations <= 2
     module = importlib.import_module("midnn.replica")
-    monkeypatch.setattr(module, "_recovered_start", lambda info, j: None)
+    monkeypatch.setattr(module, "_recovered", lambda state, j: None)
     searched = replica(model)
     assert searched.conditional_details[-1].iterations > 5
     assert abs(res.conditional_entropy[-1] - searched.conditional_entropy[-1]) < 1e-11
     assert abs(res.mutual_information[-1] - np.log(2.0)) < 1e-11
+
+
+def test_conditional_chain_informative_start_from_the_entropy_chain(monkeypatch):
+    """Three layers, +-1 input, noisy hidden layers: the entropy chains' screening finds points
+    that recover X exactly without selecting them (V_1 = 0.022 at layer 3). The conditional
+    chains start from those points instead of their informative starts (fewer sweeps) and
+    select the same stationary points as their own search: equal to 1e-11 (both end with the
+    same full-precision solve to tol 1e-10)."""
+    model = Model(Binary(), [Layer(MarchenkoPastur(3.35), HardTanh(0.078)),
+                             Layer(MarchenkoPastur(3.9), HardTanh(0.11)),
+                             Layer(MarchenkoPastur(0.53), Sign(2e-5))])
+    res = replica(model)
+    assert res.converged and np.all(res.mmse[1:] > 0)
+    module = importlib.import_module("midnn.replica")
+    monkeypatch.setattr(module, "_recovered", lambda state, j: None)
+    searched = replica(model)
+    for l in (1, 2):
+        assert res.conditional_details[l].iterations < searched.conditional_details[l].iterations
+    assert np.max(np.abs(res.conditional_entropy - searched.conditional_entropy)) < 1e-11
 
 
 def test_deep_linear_close_to_logdet_of_random_products():
