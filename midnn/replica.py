@@ -35,14 +35,15 @@ from .solvers import Chain, SolveInfo, State, fixed_point, potential, vamp
 __all__ = ["replica", "replica_trajectory", "ReplicaResult", "ConvergenceWarning"]
 
 _SOLVERS = ("auto", "fixed_point", "vamp")
-#: Tolerance of the multi-start screening (the reference code's ``tol_test``); the selected
-#: point is then refined to ``tol`` unless a start already reached it at full precision.
-#: A state screened to 1e-3 is within a few 1e-3 (relative) of its stationary point, hence
-#: the relative 1e-2 of :func:`_same_point`, and its potential within O(1e-6) (phi is
-#: stationary there), well inside _SCREEN_GAP. Against 1e-4 (with a 1e-3 same-point test):
-#: 4.5% fewer screening evaluations of hidden channels on the benchmark grid, the same
-#: values (bitwise) on the grid and on 300 random models.
-_SCREEN_TOL = 1e-3
+#: Tolerance of the multi-start screening; the selected point is then refined to ``tol``
+#: unless a start already reached it at full precision. 1e-4 instead of 1e-5: 2% fewer
+#: sweeps, the same selected points (300 random models: the values agree to 1.3e-12).
+#: Not 1e-3 (the reference code's tol_test): 4.5% fewer screening evaluations on the
+#: benchmark grid, but a run that wanders near a marginally stable point (residuals
+#: 7e-4..5e-3 for hundreds of sweeps) then passes the test at a point that is not stationary,
+#: and the damped fallbacks that find the true minimum are never tried (random model 31 of
+#: seed 99 selected a point 5e-3 too high).
+_SCREEN_TOL = 1e-4
 #: Screened stationary points whose potentials are closer than this are all refined.
 _SCREEN_GAP = 1e-4
 #: The second start of the screening switches to the full-precision channel rules once a
@@ -153,8 +154,8 @@ def _potential(chain: Chain, info: SolveInfo) -> float:
 
 def _same_point(a: State, b: State) -> bool:
     """Two screened states describe the same stationary point (V within the screening
-    precision, relative 1e-2 or absolute 1e-8; see _SCREEN_TOL)."""
-    return bool(np.all(np.abs(a.V - b.V) <= 1e-2 * np.maximum(np.abs(a.V), np.abs(b.V)) + 1e-8))
+    precision, relative 1e-3 or absolute 1e-8)."""
+    return bool(np.all(np.abs(a.V - b.V) <= 1e-3 * np.maximum(np.abs(a.V), np.abs(b.V)) + 1e-8))
 
 
 def _run(chain: Chain, init: State, solver: str, tol: float, max_iter: int) -> SolveInfo:
