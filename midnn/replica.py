@@ -119,9 +119,11 @@ def _check_output(model: Model, l: int, noise: float) -> None:
                          f"({type(act).__name__}): its differential entropy diverges")
 
 
-def _initial_states(chain: Chain, solver: str = "fixed_point") -> list[State]:
+def _initial_states(chain: Chain, solver: str = "fixed_point",
+                    exhaustive: bool = True) -> list[State]:
     """Starting points of the multi-start search: all layers informative (V = 1e-6 rho), all
-    uninformative (V = rho), and for L > 2 one uninformative layer at a time.
+    uninformative (V = rho), and with ``exhaustive``, for L > 2, one uninformative layer at a
+    time (the reference code's starts; see :func:`replica`).
 
     With a Gaussian prior, ML-VAMP's first message a2x_1 = 1/var does not depend on the
     start's V_1 (the prior's LMMSE is exact), so for ``solver`` "vamp" or "auto" starts that
@@ -131,7 +133,7 @@ def _initial_states(chain: Chain, solver: str = "fixed_point") -> list[State]:
     L = chain.n_layers
     delta = 1e-6
     V0s = [delta * rho, rho * (1 - 1e-6)]
-    if L > 2:  # one uninformative layer at a time (for L <= 2 these repeat the two above)
+    if exhaustive and L > 2:  # one uninformative layer at a time (L <= 2: the two above)
         for i in range(L):
             V0 = delta * rho.copy()
             V0[i] = rho[i] * (1 - 1e-6)
@@ -195,7 +197,8 @@ def _finished(info: SolveInfo | None) -> bool:
 
 
 def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
-               start: State | None, informative: State | None = None) -> SolveInfo:
+               start: State | None, informative: State | None = None,
+               exhaustive: bool = False) -> SolveInfo:
     """min over stationary points of phi (eq. 2): screen several starts, refine the best.
 
     ``informative``: a state near a stationary point that was reached from an informative
@@ -216,7 +219,7 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
             info.potential = _potential(chain, info)
             return info
     candidates, wasted = [], 0
-    inits = _initial_states(chain, solver)
+    inits = _initial_states(chain, solver, exhaustive)
     if informative is not None and len(inits) > 1:
         inits[0] = informative
     if len(inits) == 1:
@@ -332,7 +335,8 @@ def _recovered(state: State, j: int) -> State | None:
 
 
 def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter: int = 500,
-            readout_noise=None, init: ReplicaResult | None = None) -> ReplicaResult:
+            readout_noise=None, init: ReplicaResult | None = None,
+            exhaustive: bool = False) -> ReplicaResult:
     """Replica entropies and mutual informations of every layer of ``model``.
 
     Parameters
@@ -352,6 +356,14 @@ def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter:
     init : ReplicaResult, optional
         An earlier result (e.g. the previous epoch of a training run) whose fixed points
         are used as starting points (warm start; skips the multi-start screening).
+    exhaustive : bool
+        The stationary point is selected among those reached from an informative start
+        (V = 1e-6 rho) and an uninformative one (V = rho). With ``exhaustive``, chains of
+        more than two layers whose two starts disagree also screen the other starts of the
+        reference code, one uninformative layer at a time. Off by default: over 122 random
+        3-layer chains whose two starts disagreed (``benchmarks/study_starts.py``), these
+        starts never found a stationary point of lower potential, and they cost up to 40%
+        of a model's time (grid model #23).
 
     Returns
     -------
@@ -366,6 +378,9 @@ def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter:
     tol = check.positive("tol", tol)
     if int(max_iter) < 1:
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    if not isinstance(exhaustive, bool | np.bool_):
+        raise ValueError(f"exhaustive must be True or False, got {exhaustive!r}")
+    exhaustive = bool(exhaustive)
     L = model.n_layers
     noises = _readout(model, readout_noise)
     for l in range(L):
@@ -383,7 +398,7 @@ def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter:
         start = None
         if init is not None and len(init.details) == L:
             start = init.details[l].state
-        info = _extremize(chain, solver, tol, max_iter, start)
+        info = _extremize(chain, solver, tol, max_iter, start, exhaustive=exhaustive)
         H[l] = info.potential
         mmse[l] = info.state.V[0]
         its[l] = info.iterations
@@ -409,7 +424,7 @@ def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter:
             if cstart is None and init is not None and len(init.conditional_details) == L \
                     and init.conditional_details[l] is not None:
                 cstart = init.conditional_details[l].state
-            cinfo = _extremize(sub, solver, tol, max_iter, cstart, seed)
+            cinfo = _extremize(sub, solver, tol, max_iter, cstart, seed, exhaustive)
             Hc[l] = at[j + 1] * cinfo.potential
             cond_details.append(cinfo)
             ok = ok and cinfo.converged

@@ -405,6 +405,27 @@ def test_zero_noise_continuous_output_raises():
                 readout_noise=[0.0, 0.1])
     with pytest.raises(ValueError, match="solver"):
         replica(Model(Gaussian(0, 1), [Layer(MarchenkoPastur(1.0), Linear(0.1))]), solver="x")
+    with pytest.raises(ValueError, match="exhaustive"):
+        replica(Model(Gaussian(0, 1), [Layer(MarchenkoPastur(1.0), Linear(0.1))]),
+                exhaustive="yes")
+
+
+def test_exhaustive_screens_the_reference_starts_too():
+    """A 3-layer chain whose informative and uninformative starts reach different stationary
+    points (X recovered or not at layer 3): ``exhaustive=True`` also screens the three starts
+    with one uninformative layer, which reach the same two points; the selected point is the
+    same (values equal to 1e-12: the same final full-precision solve)."""
+    model = Model(Binary(), [Layer(MarchenkoPastur(3.35), HardTanh(0.078)),
+                             Layer(MarchenkoPastur(3.9), HardTanh(0.11)),
+                             Layer(MarchenkoPastur(0.53), Sign(2e-5))])
+    res = replica(model)
+    full = replica(model, exhaustive=True)
+    assert len(res.details[-1].screened) == 2
+    assert len(full.details[-1].screened) == 5
+    assert full.iterations[-1] > res.iterations[-1] + 10
+    for a, b in ((res.entropy, full.entropy), (res.mutual_information, full.mutual_information),
+                 (res.mmse, full.mmse)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
 
 
 def test_non_convergence_is_reported():
