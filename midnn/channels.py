@@ -30,7 +30,7 @@ density p(y | omega) and every posterior moment is closed form (truncated Gaussi
   observation is much sharper than the pre-activation (A^ v > 10: log p(y | omega) turns
   from an atom to a continuous piece within a few atom widths, and the posterior of u near
   a kink is narrow) the inner orders are doubled and the outer ones multiplied by 1.5; when
-  it is much noisier (A^ v <= 0.3) the inner integrands are smooth and lower inner orders
+  it is much noisier (A^ v <= 1) the inner integrands are smoother and lower inner orders
   suffice (:func:`_inner_orders`).
   Accuracy, against nested adaptive quadrature (tests/test_channels.py): 1e-11 to 1e-9 in
   I at moderate precisions, < 5e-10 at sharp observations (A^ v ~ 20-1000; 3e-8 with fixed
@@ -90,9 +90,9 @@ _PRUNE = 1e-14
 #: rules (:func:`screening`) keep the plain orders: they only locate stationary points.
 _SHARP = 10.0
 _SHARP_OUTER = 1.5
-#: Below these sharpnesses A^ v the inner rules are lower (see :func:`_inner_orders`).
-_SMOOTH_INNER = 0.1
-_MILD_INNER = 0.3
+#: (largest A^ v, linear-piece order, flat-piece order): the inner rules of the weaker
+#: observations (see :func:`_inner_orders`).
+_INNER_GRADES = ((0.03, 8, 8), (0.1, 8, 12), (0.5, 12, 16), (1.0, 12, 20))
 
 
 #: Screening precision (see :func:`screening`), per thread: every order of the
@@ -140,24 +140,25 @@ def _inner_orders(sharpness: float) -> tuple[int, int]:
     Graded by the sharpness: the inner integrands turn from an atom to a continuous piece
     over a few observation widths 1/sqrt(A^), so they are smooth on the scale of the
     Gauss-Hermite nodes when the observation is much noisier than u (A^ v small), and need
-    higher orders as it sharpens (_SHARP and above: doubled). The grades are from the
-    errors against triple orders over 150 random points per band of A^ v (ReLU, hard tanh,
-    leaky ReLU; rho~ in [0.3, 2], V~ and noises over 4-6 decades): at A^ v <= 0.1 orders
-    (8, 8) are off by < 3e-12 relative in I, A and V (as (12, 24)), at A^ v <= 0.3 orders
-    (12, 16) by < 1e-12; (12, 16) would lose 5e-9 relative in A at A^ v ~ 1, (8, 12)
-    6e-10 at A^ v ~ 0.3. The screening rules keep the plain orders (halved by
-    :func:`_order`): graded down to (4, 4) they are too coarse to tell apart stationary
-    points that differ by ~1e-5 in V (random model 20 of seed 99: the uninformative start
-    then ends at the neighbouring frozen point, whose potential is 1.4e-5 higher).
+    higher orders as it sharpens (_SHARP and above: doubled). The grades (_INNER_GRADES)
+    are the lowest orders that match (12, 24) against triple orders over 150-200 random
+    points per band of A^ v (ReLU, hard tanh, leaky ReLU; rho~ in [0.3, 2], V~ and noises
+    over 4-6 decades): < 1e-12 in I and < 3e-11 relative in A and V up to A^ v = 0.5
+    (as (12, 24)), 2e-12 and 1e-9 from 0.5 to 1 ((12, 24): 4e-13 and 2e-10; from 1 to 3
+    they are off by 5e-8). Lower ones lose: (8, 8) 1e-10 relative in A at A^ v ~ 0.1,
+    (8, 12) 8e-10 at 0.3, (12, 16) 3e-10 in V at 1 and 5e-8 in A at 2.
+    The screening rules keep the plain orders (halved by :func:`_order`): graded down to
+    (4, 4) they are too coarse to tell apart stationary points that differ by ~1e-5 in V
+    (random model 20 of seed 99: the uninformative start then ends at the neighbouring
+    frozen point, whose potential is 1.4e-5 higher).
     """
     if _screening_active():
         return _INNER_ORDER, _FLAT_INNER_ORDER
     if sharpness > _SHARP:
         return 2 * _INNER_ORDER, 2 * _FLAT_INNER_ORDER
-    if sharpness <= _SMOOTH_INNER:
-        return 8, 8
-    if sharpness <= _MILD_INNER:
-        return _INNER_ORDER, 16
+    for top, n_lin, n_flat in _INNER_GRADES:
+        if sharpness <= top:
+            return n_lin, n_flat
     return _INNER_ORDER, _FLAT_INNER_ORDER
 
 
