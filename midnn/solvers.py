@@ -106,6 +106,10 @@ class SolveInfo:
     switched: bool = False
     #: The stationary points located by a multi-start search (best first), when one ran.
     screened: list = field(default_factory=list, repr=False)
+    #: ML-VAMP's log-variables (log A^, log tau) after the last sweep of a converged run.
+    point: list | None = field(default=None, repr=False)
+    #: The run stopped next to the point given as ``near`` (see :func:`vamp`).
+    merged: bool = False
 
 
 def _theta(spec: Spectrum, x: float) -> float:
@@ -290,7 +294,8 @@ class _Anderson:
 
 def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
          damping: float = 0.0, trace: bool = False, accelerate: bool = True,
-         lagged: bool = True, full_below: float = 0.0) -> SolveInfo:
+         lagged: bool = True, full_below: float = 0.0, near: list | None = None,
+         near_tol: float = 1e-2) -> SolveInfo:
     """ML-VAMP state evolution (digest section 3.3); same fixed points as :func:`fixed_point`.
 
     Variables per layer: v1x (= V), a1x (= A^), a2x, tau, a2z (= 1/V^) and g (= A). The
@@ -307,6 +312,12 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
     ``full_below`` and goes on to ``tol`` (Anderson history kept: its secant steps are then
     still much larger than the ~1e-6 difference of the rules); ``switched`` is set in the
     result. A screened start is thereby finished without a separate refinement.
+    With ``near`` (the ``point`` of a converged run of the same chain) the run stops, with
+    ``merged`` set, once a sweep moves every log-variable by less than ``near_tol`` and its
+    output is within ``near_tol`` of ``near`` in every log-variable (infinite entries, the
+    frozen variables of a recovered layer, must be equal): the run is then settling on that
+    fixed point. A run that only passes near it moves by more than ``near_tol`` per sweep,
+    and one that approaches a frozen point without being frozen stays infinitely far.
     Convergence: two successive sweeps agree (:func:`_settled`), or one sweep moved every
     log A^ and log tau by less than ``tol`` (:func:`_fixed`: its input is a fixed point to
     that relative precision; with Anderson mixing this saves the confirming sweep, 7% of the
@@ -409,6 +420,9 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
                 history.append(as_state())
             x_out = np.log(a1x + tau)
             xi, xo = x_in.tolist(), x_out.tolist()
+            if near is not None and _fixed(xi, xo, near_tol) and _fixed(near, xo, near_tol):
+                return SolveInfo(as_state(), True, it, "vamp", trace=history, merged=True,
+                                 message="settling on the given point")
             if full_below and not switched and _fixed(xi, xo, full_below):
                 # close to a fixed point of the screening rules: go on with the full ones
                 # (this sweep used the screening rules: no convergence test on it)
@@ -416,7 +430,7 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
                 switched = True
             elif (it > 1 and _settled(v1x, v_old, a1x, a_old, tol)) or _fixed(xi, xo, tol):
                 info = SolveInfo(as_state(), True, it, "vamp", trace=history,
-                                 switched=switched)
+                                 switched=switched, point=xo)
                 # where the last sweep evaluated the prior and the hidden channels (A^ from
                 # before the sweep, V^ from its forward pass): phi is stationary there to
                 # the tolerance too, and evaluating it there reuses the cached channels

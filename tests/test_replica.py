@@ -629,6 +629,44 @@ def test_vamp_switches_from_the_screening_rules_to_the_full_ones():
     assert gap > 100 * np.max(np.abs(switched.state.V / full.state.V - 1))
 
 
+def test_vamp_stops_when_it_settles_on_a_given_point():
+    """``near``: the informative start of a search stops once it settles on the point the
+    uninformative start reached (a sweep moves every log-variable by < 1e-2 and its output is
+    within 1e-2 of that point), in fewer sweeps than converging on its own; started where it
+    reaches another stationary point (a 3-layer chain whose starts disagree: X recovered or
+    not), it does not stop there and converges to its own point."""
+    import importlib
+
+    from midnn.solvers import State, vamp
+
+    replica_module = importlib.import_module("midnn.replica")
+
+    def chain_of(model):
+        _, rho_t = model.second_moments()
+        return replica_module._chain(model.prior, model.layers, rho_t,
+                                     [layer.activation.noise for layer in model.layers])
+
+    chain = chain_of(Model(Gaussian(0, 1), [Layer(MarchenkoPastur(1.5), HardTanh(0.0)),
+                                            Layer(MarchenkoPastur(0.75), ReLU(1e-4))]))
+    informative, uninformative = (State.initial(f * chain.rho) for f in (1e-6, 1 - 1e-6))
+    target = vamp(chain, uninformative, tol=1e-10)
+    alone = vamp(chain, informative, tol=1e-4)
+    stopped = vamp(chain, informative, tol=1e-4, near=target.point)
+    assert target.converged and target.point is not None
+    assert stopped.merged and not alone.merged and stopped.iterations < alone.iterations
+    np.testing.assert_allclose(stopped.state.V, target.state.V, rtol=1e-2)
+    np.testing.assert_allclose(alone.state.V, target.state.V, rtol=1e-4)
+
+    chain = chain_of(Model(Binary(), [Layer(MarchenkoPastur(3.35), HardTanh(0.078)),
+                                      Layer(MarchenkoPastur(3.9), HardTanh(0.11)),
+                                      Layer(MarchenkoPastur(0.53), Sign(2e-5))]))
+    informative, uninformative = (State.initial(f * chain.rho) for f in (1e-6, 1 - 1e-6))
+    other = vamp(chain, uninformative, tol=1e-10)
+    own = vamp(chain, informative, tol=1e-4, near=other.point)
+    assert own.converged and not own.merged
+    assert own.state.V[0] == 0.0 < other.state.V[0]  # X recovered at its own point only
+
+
 def test_square_empirical_layers_at_a_loose_tolerance():
     """Square layers (W^T W with eigenvalues close to 0): eq. (50a) has several roots, and a
     solve stopped at tol=1e-6 satisfies it only to ~1e-7 at its state. The potential must use
