@@ -214,6 +214,16 @@ def _fixed(x_in, x_out, tol: float) -> bool:
                for a, b in zip(x_in, x_out, strict=True))
 
 
+def _close(x, y, tol: float) -> bool:
+    """Two ML-VAMP points (log A^ then log tau, per layer) within ``tol`` in every
+    log-variable; a layer frozen in both (A^ = inf: V = 0, its input recovered) must match
+    there and its tau, which then no longer enters the sweeps, is not compared."""
+    L = len(x) // 2
+    frozen = [math.isinf(a) and a == b for a, b in zip(x[:L], y[:L], strict=True)]
+    return all(f or abs(a - b) < tol for f, a, b in zip(frozen, x[:L], y[:L], strict=True)) \
+        and all(f or abs(a - b) < tol for f, a, b in zip(frozen, x[L:], y[L:], strict=True))
+
+
 _GELSD: dict = {}
 
 
@@ -314,8 +324,8 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
     result. A screened start is thereby finished without a separate refinement.
     With ``near`` (the ``point`` of a converged run of the same chain) the run stops, with
     ``merged`` set, once a sweep moves every log-variable by less than ``near_tol`` and its
-    output is within ``near_tol`` of ``near`` in every log-variable (infinite entries, the
-    frozen variables of a recovered layer, must be equal): the run is then settling on that
+    output is within ``near_tol`` of ``near`` in every log-variable (a layer frozen at
+    V = 0 must be frozen in both, see :func:`_close`): the run is then settling on that
     fixed point. A run that only passes near it moves by more than ``near_tol`` per sweep,
     and one that approaches a frozen point without being frozen stays infinitely far.
     Convergence: two successive sweeps agree (:func:`_settled`), or one sweep moved every
@@ -420,7 +430,7 @@ def vamp(chain: Chain, init: State, *, tol: float = 1e-10, max_iter: int = 500,
                 history.append(as_state())
             x_out = np.log(a1x + tau)
             xi, xo = x_in.tolist(), x_out.tolist()
-            if near is not None and _fixed(xi, xo, near_tol) and _fixed(near, xo, near_tol):
+            if near is not None and _fixed(xi, xo, near_tol) and _close(near, xo, near_tol):
                 return SolveInfo(as_state(), True, it, "vamp", trace=history, merged=True,
                                  message="settling on the given point")
             if full_below and not switched and _fixed(xi, xo, full_below):

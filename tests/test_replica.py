@@ -666,6 +666,15 @@ def test_vamp_stops_when_it_settles_on_a_given_point():
     assert own.converged and not own.merged
     assert own.state.V[0] == 0.0 < other.state.V[0]  # X recovered at its own point only
 
+    # both starts recover X (layer 1 frozen at V = 0, where its tau no longer enters the
+    # sweeps and keeps each start's initial value): the frozen layer is not compared
+    chain = chain_of(Model(Binary(), [Layer(MarchenkoPastur(4.0), HardTanh(0.05)),
+                                      Layer(MarchenkoPastur(4.0), HardTanh(1e-5))]))
+    informative, uninformative = (State.initial(f * chain.rho) for f in (1e-6, 1 - 1e-6))
+    target = vamp(chain, uninformative, tol=1e-10)
+    stopped = vamp(chain, informative, tol=1e-4, near=target.point)
+    assert target.state.V[0] == 0.0 and stopped.merged and stopped.state.V[0] == 0.0
+
 
 def test_square_empirical_layers_at_a_loose_tolerance():
     """Square layers (W^T W with eigenvalues close to 0): eq. (50a) has several roots, and a
