@@ -637,6 +637,7 @@ def test_vamp_stops_when_it_settles_on_a_given_point():
     not), it does not stop there and converges to its own point."""
     import importlib
 
+    from midnn.channels import screening
     from midnn.solvers import State, vamp
 
     replica_module = importlib.import_module("midnn.replica")
@@ -671,8 +672,9 @@ def test_vamp_stops_when_it_settles_on_a_given_point():
     chain = chain_of(Model(Binary(), [Layer(MarchenkoPastur(4.0), HardTanh(0.05)),
                                       Layer(MarchenkoPastur(4.0), HardTanh(1e-5))]))
     informative, uninformative = (State.initial(f * chain.rho) for f in (1e-6, 1 - 1e-6))
-    target = vamp(chain, uninformative, tol=1e-10)
-    stopped = vamp(chain, informative, tol=1e-4, near=target.point)
+    target = replica_module._finish(chain, uninformative, "auto", 1e-10, 500)  # as replica
+    with screening():
+        stopped = vamp(chain, informative, tol=1e-4, near=target.point)
     assert target.state.V[0] == 0.0 and stopped.merged and stopped.state.V[0] == 0.0
 
 
