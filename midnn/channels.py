@@ -336,6 +336,21 @@ def _piece_probability(lo: float, hi: float, omega: np.ndarray, s: float):
     return logz, m1
 
 
+def _mirror_modes(pieces) -> list[str] | None:
+    """For an odd piecewise-linear activation (piece j is the mirror image of piece n-1-j:
+    f(-u) = -f(u)), how the hidden channel's rules treat each piece: the pieces below the
+    middle are "skip"ped, those above it "double"d, and a middle piece (self-symmetric) is
+    integrated over its half mu > 0, "half". None for other activations."""
+    n = len(pieces)
+    for p, q in zip(pieces, reversed(pieces), strict=True):
+        if not (p.lo == -q.hi and p.slope == q.slope and p.intercept == -q.intercept):
+            return None
+    if n < 2:
+        return None
+    return ["skip" if j < (n - 1) / 2 else "half" if j == (n - 1) / 2 else "double"
+            for j in range(n)]
+
+
 @dataclass(frozen=True)
 class HiddenValues:
     """I(t; y | omega), the A-update (eq. 51) and the V-update (eq. 54) at one point."""
@@ -382,6 +397,9 @@ class Channel:
             self._kink_list = [float(k) for k in self._kinks]
             #: two flat pieces (sign-like): the hidden channel has its own 1-D method
             self._two_atoms = len(pieces) == 2 and bool(np.all(self._a == 0))
+            #: per piece, for an odd activation (f(-u) = -f(u), e.g. hard tanh): "skip",
+            #: "half" or "double" (see :meth:`_hidden_nodes`); None otherwise
+            self._mirror = _mirror_modes(pieces)
         elif not isinstance(activation, Tanh):
             raise ValueError(f"activation {type(activation).__name__} has no scalar channel")
 
@@ -512,7 +530,8 @@ class Channel:
         return self._hidden_piecewise(1e-300, m, v).V if not isinstance(
             self.activation, Tanh) else self._hidden_tanh(1e-300, m, v).V
 
-    def _window_rules(self, specs: list[tuple[float, float, float, float]], boost: float = 1.0):
+    def _window_rules(self, specs: list[tuple[float, float, float, float]], boost: float = 1.0,
+                      halves: list[bool] | None = None):
         """For each ``(lo, hi, s, sigma)`` in ``specs``: nodes and weights for
         int N(mu; 0, sigma^2) W(mu) g(mu) dmu over the real line, with the smooth window
         W(mu) = P(lo < mu + s Z < hi), Z ~ N(0, 1), and the moments ``(log W, m1, s2)`` of
@@ -527,12 +546,19 @@ class Channel:
         range of the map; halved while screening); a segment without a cut inside gets a
         plain Gauss-Legendre rule. All segments of all rules are mapped at once
         (:func:`~midnn.quadrature.segment_rules`) and weighted in one vectorized pass.
+
+        ``halves[j]``: spec j is symmetric about 0 (lo = -hi): only the segments on the side
+        mu > 0 are built, which the symmetric cuts make exact mirror images of the others.
+        Each rule also returns its multiplicity: 2 for such a half, else 1 (also when a
+        segment would straddle 0; then the whole rule is built).
         """
         level = 1 if _screening_active() else 0  # orders halved while screening (_order)
         plain = _order(_LEGENDRE_PLAIN)
         asinh, ceil = math.asinh, math.ceil
         segs = []  # (rule, edge, scale, length, direction, order)
+        factors = [1.0] * len(specs)
         for j, (lo, hi, s, sigma) in enumerate(specs):
+            first = len(segs)
             A = max(-_REACH * sigma, lo - _REACH * s)
             B = min(_REACH * sigma, hi + _REACH * s)
             if not B > A:
@@ -556,9 +582,15 @@ class Channel:
                 for e, sc, length, d in pieces:
                     n = ceil(boost * (16.0 + 5.0 * asinh(length / sc)))
                     segs.append((j, e, sc, length, d, max(4, n >> 1) if level else n))
+            if halves is not None and halves[j]:
+                ends = [(e, e + d * length) for _, e, _, length, d, _ in segs[first:]]
+                if all(min(u) >= 0.0 or max(u) <= 0.0 for u in ends):
+                    segs[first:] = [sg for sg, u in zip(segs[first:], ends, strict=True)
+                                    if min(u) >= 0.0]
+                    factors[j] = 2.0
         empty = np.empty(0)
         if not segs:
-            return [(empty,) * 5 for _ in specs]
+            return [(empty,) * 5 + (f,) for f in factors]
         rule, edge, scale, length, direction, orders = zip(*segs, strict=True)
         mu, wt, seg = segment_rules(edge, scale, length, direction, orders)
         lo, hi, s, sigma = (np.array(c, dtype=float) for c in zip(*specs, strict=True))
@@ -573,8 +605,8 @@ class Channel:
             bounds[j + 1] += n * quadrature.ORDER
         for j in range(len(specs)):
             bounds[j + 1] += bounds[j]
-        return [(mu[i:k], wt[i:k], logW[i:k], m1[i:k], s2[i:k])
-                for i, k in zip(bounds[:-1], bounds[1:], strict=True)]
+        return [(mu[i:k], wt[i:k], logW[i:k], m1[i:k], s2[i:k], f)
+                for i, k, f in zip(bounds[:-1], bounds[1:], factors, strict=True)]
 
     def _hidden_nodes(self, Ahat: float, m: float, v: float):
         """Nodes (y, omega, weight) of the joint law of (omega, y), one 2-D rule per piece,
@@ -599,30 +631,44 @@ class Channel:
         n_lin, n_flat = _inner_orders(Ahat * v)
         z_lin, w_lin = hermite(_order(n_lin))
         z_flat, w_flat = hermite(_order(n_flat))
+        # an odd activation: the law of (omega, y) and every integrand are symmetric under
+        # (omega, y) -> (-omega, -y), and so are the rules: the pieces below the middle are
+        # skipped, those above it counted twice, a middle piece integrated over mu > 0 twice
+        modes = self._mirror or ["full"] * len(self._a)
         # the outer rule of every piece (one batched call); None: omega = 0 (m = 0, flat)
-        specs, params = [], []
-        for lo, hi, a in zip(self._lo, self._hi, self._a, strict=True):
+        specs, params, halves = [], [], []
+        for lo, hi, a, mode in zip(self._lo, self._hi, self._a, modes, strict=True):
+            if mode == "skip":
+                params.append(None)
+                continue
             if a == 0:
                 params.append(None)
                 if m > 0:
                     specs.append((lo, hi, sv, sm))
+                    halves.append(False)
                 continue
             var_y = a * a * v + 1.0 / Ahat
             c = a * v / var_y
             var_mu = m + c * c * var_y
             params.append((var_y, c, var_mu))
             specs.append((lo, hi, math.sqrt(v / (Ahat * var_y)), math.sqrt(var_mu)))
-        rules = iter(self._window_rules(specs, _outer_boost(Ahat * v)))
+            halves.append(mode == "half")
+        rules = iter(self._window_rules(specs, _outer_boost(Ahat * v), halves))
         ys, oms, ws, uniq, inv, own = [], [], [], [], [], []
         n_uniq = n_nodes = 0
-        for lo, hi, a, b, par in zip(self._lo, self._hi, self._a, self._b, params,
-                                     strict=True):
+        for lo, hi, a, b, par, mode in zip(self._lo, self._hi, self._a, self._b, params,
+                                           modes, strict=True):
+            if mode == "skip":
+                own.append(None)
+                continue
             if par is None:
                 if m > 0:
                     om, wo, *_ = next(rules)
                 else:
                     logW, _, _ = _truncated(lo, hi, np.array([lo / sv]), np.array([hi / sv]))
                     om, wo = np.zeros(1), np.exp(logW)
+                if mode == "double":
+                    wo = 2.0 * wo
                 k = z_flat.size
                 ys.append((b + z_flat / math.sqrt(Ahat))[None, :].repeat(om.size, axis=0).ravel())
                 oms.append(om.repeat(k))
@@ -634,7 +680,9 @@ class Channel:
                 own.append(None)
                 continue
             var_y, c, var_mu = par
-            mu, wmu, logz, m1, s2 = next(rules)
+            mu, wmu, logz, m1, s2, factor = next(rules)
+            if mode == "double" or factor != 1.0:
+                wmu = (2.0 if mode == "double" else factor) * wmu
             if m > 0:
                 k = z_lin.size
                 sd_mu = math.sqrt(var_mu)

@@ -217,16 +217,18 @@ def test_conditional_chain_read_off_a_point_that_recovers_x(monkeypatch):
 
 
 def test_conditional_chain_informative_start_from_the_entropy_chain(monkeypatch):
-    """Three layers, +-1 input, noisy hidden layers: the entropy chains' screening finds points
-    that recover X exactly without selecting them (V_1 = 0.022 at layer 3). The conditional
-    chains start from those points instead of their informative starts (fewer sweeps) and
-    select the same stationary points as their own search: equal to 1e-11 (both end with the
-    same full-precision solve to tol 1e-10)."""
+    """Three layers, +-1 input, noisy hidden layers: the entropy chain of layer 3 finds a point
+    that recovers X exactly without selecting it (V_1 = 0.022). The conditional chain starts
+    from that point instead of its informative start (fewer sweeps) and selects the same
+    stationary point as its own search: equal to 1e-11 (both end with the same
+    full-precision solve to tol 1e-10). (Layer 2's conditional chain is read off its
+    entropy chain's point, or seeded, depending on which of two stationary points 1e-8
+    apart its starts reach; either way with fewer sweeps.)"""
     model = Model(Binary(), [Layer(MarchenkoPastur(3.35), HardTanh(0.078)),
                              Layer(MarchenkoPastur(3.9), HardTanh(0.11)),
                              Layer(MarchenkoPastur(0.53), Sign(2e-5))])
     res = replica(model)
-    assert res.converged and np.all(res.mmse[1:] > 0)
+    assert res.converged and res.mmse[-1] > 0
     module = importlib.import_module("midnn.replica")
     monkeypatch.setattr(module, "_recovered", lambda state, j: None)
     searched = replica(model)
