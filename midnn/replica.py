@@ -222,6 +222,12 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
         info = _run(chain, start, solver, tol, max_iter)
         if info.converged:
             info.potential = _potential(chain, info)
+            probe = _unfreeze(chain, info, solver, tol, max_iter)  # frozen stays frozen
+            if probe is not None:
+                info.iterations += probe.iterations
+                if probe.converged and probe.potential < info.potential:
+                    probe.iterations = info.iterations
+                    info = probe
             return info
     candidates, wasted = [], 0
     inits = _initial_states(chain, solver, exhaustive)
@@ -304,12 +310,58 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
     done = [r for r in refined if r.converged]
     if done:
         info = min(done, key=lambda r: r.potential)
+        probe = _unfreeze(chain, info, solver, tol, max_iter)
+        if probe is not None:
+            extra += probe.iterations
+            if probe.converged and probe.potential < info.potential:
+                info = probe
     else:
         info = refined[0]
         info.potential = candidates[0][0]
         info.message = "refinement did not converge: " + info.message
     info.iterations = screened + extra + wasted
     info.screened = screened_points
+    return info
+
+
+def _frozen(state: State) -> np.ndarray:
+    """The layers whose input is recovered exactly at ``state`` (V = 0: ML-VAMP freezes them,
+    see ``solvers._V_FREEZE``)."""
+    return state.V == 0.0
+
+
+def _unfreeze(chain: Chain, info: SolveInfo, solver: str, tol: float,
+              max_iter: int) -> SolveInfo | None:
+    """A point with frozen layers (V = 0) is absorbing for the sweeps: once a variance
+    underflows (a discrete input seen at a large A^, e.g. during a transient), that layer
+    stays frozen, and both starts can end there although phi has a lower stationary point
+    nearby. The point is kept only if the iteration returns to it when the frozen layers are
+    released: ML-VAMP from the point with A^ = 10/rho in those layers (signal-to-noise
+    ratio 10), screened, and refined at full precision if it stays unfrozen. Measured
+    against the fixed-point scheme of the paper (which has no absorbing state) on 600
+    random models (seeds 5 and 99): without the probe 17 entries were 1e-10..3.2e-3 above
+    it (e.g. model 32 of seed 99, one ReLU layer: 1.9e-3, mmse 2.3e-3 instead of 0); with
+    A^ = 1/rho, 3 (up to 7e-7); with 10/rho, none.
+    Returns the probe (``converged`` only when it found such a point, with its potential),
+    or None when nothing is frozen.
+    """
+    frozen = _frozen(info.state)
+    if not np.any(frozen) or solver == "fixed_point":
+        return None
+    state = info.state.copy()
+    rho = chain.rho
+    state.Ahat = np.where(frozen, 10.0 / rho, np.where(np.isfinite(state.Ahat), state.Ahat, 0.0))
+    state.V = np.where(frozen, rho, state.V)
+    with screening():
+        probe = _run(chain, state, solver, max(tol, _SCREEN_TOL), max_iter)
+    if not probe.converged or not np.any(probe.state.V[frozen] > 0.0):
+        probe.converged = False  # back to the frozen point (or lost): nothing to add
+        return probe
+    # a point where the released layers stay unfrozen: at full precision
+    info = _run(chain, probe.state, solver, tol, max_iter)
+    info.iterations += probe.iterations
+    if info.converged:
+        info.potential = _potential(chain, info)
     return info
 
 
