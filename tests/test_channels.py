@@ -135,10 +135,11 @@ def test_hidden_channel_against_dense_grid(act):
     assert v.V == pytest.approx(ref[2], rel=2e-4)
 
 
-def _hidden_at_doubled_order(act, rho, Ahat, Vhat):
-    """The hidden channel at the default quadrature orders and at every order doubled."""
+def _hidden_at_doubled_order(act, rho, Ahat, Vhat, multiplier: int = 2):
+    """The hidden channel at the default quadrature orders and at every order times
+    ``multiplier`` (doubled by default)."""
     base = Channel(act, rho).hidden(Ahat, Vhat)
-    quadrature.set_order(2)
+    quadrature.set_order(multiplier)
     try:
         fine = Channel(act, rho).hidden(Ahat, Vhat)
     finally:
@@ -197,12 +198,7 @@ def test_graded_inner_orders_at_weak_observations(act, rho, Ahat, Vhat, rel):
     orders: I to 1e-12, A and V to ``rel`` (measured over 150-200 random points per band:
     < 3e-11 relative up to A^ v = 0.5, 1e-9 up to 1; the margins cover points outside those
     samples)."""
-    base = Channel(act, rho).hidden(Ahat, Vhat)
-    quadrature.set_order(3)
-    try:
-        fine = Channel(act, rho).hidden(Ahat, Vhat)
-    finally:
-        quadrature.set_order(1)
+    base, fine = _hidden_at_doubled_order(act, rho, Ahat, Vhat, multiplier=3)
     assert fine.mutual_information == pytest.approx(base.mutual_information, abs=1e-12)
     assert fine.A == pytest.approx(base.A, rel=rel)
     assert fine.V == pytest.approx(base.V, rel=rel)
