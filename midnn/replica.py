@@ -182,16 +182,17 @@ def _run(chain: Chain, init: State, solver: str, tol: float, max_iter: int,
 
 
 def _finish(chain: Chain, init: State, solver: str, tol: float,
-            max_iter: int) -> SolveInfo | None:
+            max_iter: int, near: list | None = None) -> SolveInfo | None:
     """ML-VAMP from ``init`` to ``tol``, with the screening rules of the channels until a
     sweep moves every log-variable by less than _FULL_BELOW and the full ones from there on
     (the last sweeps, which set the result, are at full precision). None when the scheme is
     the fixed-point iteration; the caller takes its usual path unless the result is
-    ``converged`` and ``switched``."""
+    ``converged`` and ``switched`` (or ``merged``: it settled on ``near``, see vamp)."""
     if solver == "fixed_point":
         return None
     with screening():
-        return vamp(chain, init, tol=tol, max_iter=max_iter, full_below=_FULL_BELOW)
+        return vamp(chain, init, tol=tol, max_iter=max_iter, full_below=_FULL_BELOW,
+                    near=near)
 
 
 def _finished(info: SolveInfo | None) -> bool:
@@ -201,12 +202,14 @@ def _finished(info: SolveInfo | None) -> bool:
 
 def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
                start: State | None, informative: State | None = None,
-               exhaustive: bool = False) -> SolveInfo:
+               exhaustive: bool = False, solved: bool = False) -> SolveInfo:
     """min over stationary points of phi (eq. 2): screen several starts, refine the best.
 
     ``informative``: a state near a stationary point that was reached from an informative
     configuration (the conditional chain's, read off the entropy chain; see
-    :func:`_recovered`); it replaces the informative start.
+    :func:`_recovered`); it replaces the informative start. With ``solved`` that point was
+    located at full precision: it is solved first, at full precision (a sweep or two), and
+    the uninformative start may settle on it during its screening phase (vamp's ``near``).
 
     The screening locates each start's stationary point with the cheaper channel rules
     (tolerance _SCREEN_TOL), except the second (uninformative) start, which runs first and
@@ -247,12 +250,25 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
     # finished at full precision instead (ML-VAMP switches rules when close to its point):
     # in the common case where the two main starts agree a separate refinement of the
     # selected point is then not needed.
-    finished = None  # the second start, when it reached its point at full precision
+    finished = None  # a main start's point, when reached at full precision
     agree = False  # the two main starts reached the same stationary point
+    order = [1, 0, *range(2, len(inits))] if len(inits) > 1 else [0]
+    if solved and len(inits) > 1 and solver != "fixed_point":
+        # the informative start is a point located at full precision (for another chain):
+        # solved first, at full precision; its channel evaluations are mostly cached
+        info = _run(chain, inits[0], solver, tol, max_iter)
+        if info.converged:
+            info.potential = _potential(chain, info)
+            info.switched = True  # at full precision: no refinement (see below)
+            candidates.append((info.potential, info))
+            finished = info
+            order.remove(0)
+        else:
+            wasted += info.iterations
     with screening():
         # the second start first: the first (informative) one can then stop as soon as it
         # settles on the point the second one reached (vamp's ``near``)
-        for i in [1, 0, *range(2, len(inits))] if len(inits) > 1 else [0]:
+        for i in order:
             init = inits[i]
             if i == 2 and (agree or len(candidates) == 2 and _same_point(
                     candidates[0][1].state, candidates[1][1].state)):
@@ -261,12 +277,17 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
                 # skipped
                 break
             if i == 1:
-                info = _finish(chain, init, solver, tol, max_iter)
+                info = _finish(chain, init, solver, tol, max_iter,
+                               near=finished.point if finished is not None else None)
+                if info is not None and info.merged:  # settled on the solved point
+                    wasted += info.iterations
+                    agree = True
+                    continue
                 if _finished(info):
                     with screening(False):  # it ended at full precision
                         info.potential = _potential(chain, info)
                     candidates.append((info.potential, info))
-                    finished = info
+                    finished = finished or info
                     continue
                 if info is not None:
                     wasted += info.iterations
@@ -486,13 +507,20 @@ def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter:
             if info.converged:
                 cstart = _recovered(info.evaluated if info.evaluated is not None
                                     else info.state, j)
+            solved = False
             if cstart is None:
-                seed = next((r for r in (_recovered(c.state, j) for c in info.screened)
-                             if r is not None), None)
+                # a point located at full precision (a finished start, its channels cached
+                # where it last evaluated them) is preferred: it needs no screening
+                for c in sorted(info.screened, key=lambda c: not c.switched):
+                    seed = _recovered(c.evaluated if c.switched and c.evaluated is not None
+                                      else c.state, j)
+                    if seed is not None:
+                        solved = c.switched
+                        break
             if cstart is None and init is not None and len(init.conditional_details) == L \
                     and init.conditional_details[l] is not None:
                 cstart = init.conditional_details[l].state
-            cinfo = _extremize(sub, solver, tol, max_iter, cstart, seed, exhaustive)
+            cinfo = _extremize(sub, solver, tol, max_iter, cstart, seed, exhaustive, solved)
             Hc[l] = at[j + 1] * cinfo.potential
             cond_details.append(cinfo)
             ok = ok and cinfo.converged

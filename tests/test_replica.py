@@ -221,9 +221,9 @@ def test_conditional_chain_informative_start_from_the_entropy_chain(monkeypatch)
     that recovers X exactly without selecting it (V_1 = 0.022). The conditional chain starts
     from that point instead of its informative start (fewer sweeps) and selects the same
     stationary point as its own search: equal to 1e-11 (both end with the same
-    full-precision solve to tol 1e-10). (Layer 2's conditional chain is read off its
-    entropy chain's point, or seeded, depending on which of two stationary points 1e-8
-    apart its starts reach; either way with fewer sweeps.)"""
+    full-precision solve to tol 1e-10). Layer 2's conditional chain is seeded from a point
+    its entropy chain's finishing start reached at full precision (solved first, its
+    channels cached; the uninformative start settles on it while screening)."""
     model = Model(Binary(), [Layer(MarchenkoPastur(3.35), HardTanh(0.078)),
                              Layer(MarchenkoPastur(3.9), HardTanh(0.11)),
                              Layer(MarchenkoPastur(0.53), Sign(2e-5))])
