@@ -225,13 +225,9 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
         info = _run(chain, start, solver, tol, max_iter)
         if info.converged:
             info.potential = _potential(chain, info)
-            probe = _unfreeze(chain, info, solver, tol, max_iter)  # frozen stays frozen
-            if probe is not None:
-                info.iterations += probe.iterations
-                if probe.converged and probe.potential < info.potential:
-                    probe.iterations = info.iterations
-                    info = probe
-            return info
+            best, extra = _released(chain, info, solver, tol, max_iter)
+            best.iterations = info.iterations + extra
+            return best
     candidates, wasted = [], 0
     inits = _initial_states(chain, solver, exhaustive)
     if informative is not None and len(inits) > 1:
@@ -330,12 +326,9 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
         refined.append(info)
     done = [r for r in refined if r.converged]
     if done:
-        info = min(done, key=lambda r: r.potential)
-        probe = _unfreeze(chain, info, solver, tol, max_iter)
-        if probe is not None:
-            extra += probe.iterations
-            if probe.converged and probe.potential < info.potential:
-                info = probe
+        info, checked = _released(chain, min(done, key=lambda r: r.potential), solver, tol,
+                                  max_iter)
+        extra += checked
     else:
         info = refined[0]
         info.potential = candidates[0][0]
@@ -343,6 +336,18 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
     info.iterations = screened + extra + wasted
     info.screened = screened_points
     return info
+
+
+def _released(chain: Chain, info: SolveInfo, solver: str, tol: float,
+              max_iter: int) -> tuple[SolveInfo, int]:
+    """``info``, or the point its frozen layers lead to when released if that point is lower
+    (see :func:`_unfreeze`); and the sweeps the check took."""
+    probe = _unfreeze(chain, info, solver, tol, max_iter)
+    if probe is None:
+        return info, 0
+    if probe.converged and probe.potential < info.potential:
+        return probe, probe.iterations
+    return info, probe.iterations
 
 
 def _frozen(state: State) -> np.ndarray:
