@@ -102,7 +102,8 @@ class SolveInfo:
     #: ``state`` (ML-VAMP: A^ one sweep older; equal to ``state`` within the tolerance).
     evaluated: State | None = field(default=None, repr=False)
     #: A run started with the screening rules that switched to the full ones (see
-    #: :func:`vamp`'s ``full_below``) and converged there.
+    #: :func:`vamp`'s ``full_below``) and converged there; the multi-start search also sets
+    #: it on a start it solved at full precision throughout: its point needs no refinement.
     switched: bool = False
     #: The stationary points located by a multi-start search (best first), when one ran.
     screened: list = field(default_factory=list, repr=False)
