@@ -680,9 +680,11 @@ class Channel:
                 own.append(None)
                 continue
             var_y, c, var_mu = par
-            mu, wmu, logz, m1, s2, factor = next(rules)
-            if mode == "double" or factor != 1.0:
-                wmu = (2.0 if mode == "double" else factor) * wmu
+            mu, wmu, logz, m1, s2, factor = next(rules)  # factor 2: the mu > 0 half
+            if mode == "double":
+                factor = 2.0
+            if factor != 1.0:
+                wmu = factor * wmu
             if m > 0:
                 k = z_lin.size
                 sd_mu = math.sqrt(var_mu)

@@ -272,24 +272,23 @@ def _extremize(chain: Chain, solver: str, tol: float, max_iter: int,
                 # stationary point: the mixed starts (one uninformative layer at a time) are
                 # skipped
                 break
+            near = finished.point if finished is not None else None
+            info = None
             if i == 1:
-                info = _finish(chain, init, solver, tol, max_iter,
-                               near=finished.point if finished is not None else None)
-                if info is not None and info.merged:  # settled on the solved point
-                    wasted += info.iterations
-                    agree = True
-                    continue
+                info = _finish(chain, init, solver, tol, max_iter, near=near)
                 if _finished(info):
                     with screening(False):  # it ended at full precision
                         info.potential = _potential(chain, info)
                     candidates.append((info.potential, info))
                     finished = finished or info
                     continue
-                if info is not None:
-                    wasted += info.iterations
-            near = finished.point if i == 0 and finished is not None else None
-            info = _run(chain, init, solver, max(tol, _SCREEN_TOL), max_iter, near=near)
-            if info.merged:  # settling on the second start's point
+                if info is not None and not info.merged:
+                    wasted += info.iterations  # failed: screened again below
+                    info = None
+            if info is None:
+                info = _run(chain, init, solver, max(tol, _SCREEN_TOL), max_iter,
+                            near=near if i == 0 else None)
+            if info.merged:  # settled on the point a main start reached at full precision
                 wasted += info.iterations
                 agree = True
                 continue
