@@ -16,9 +16,10 @@ import warnings
 
 import numpy as np
 
-from midnn import Layer, Model, quadrature, replica, replica_trajectory
+from midnn import Layer, Model, replica, replica_trajectory
 from midnn.activations import HardTanh, Linear, ReLU, Sign
 from midnn.model import random_model
+from midnn.precision import using
 from midnn.priors import Binary, GaussBernoulli, Gaussian
 from midnn.spectra import Empirical, MarchenkoPastur
 
@@ -125,12 +126,9 @@ def main() -> None:
         warnings.simplefilter("ignore")
         h0 = replica(fl).entropy[-1]
         v0 = [_values(replica(m)) for m in grid]
-        quadrature.set_order(2)
-        try:
+        with using(order=2):
             h1 = replica(fl, tol=1e-12).entropy[-1]
             v1 = [_values(replica(m, tol=1e-12)) for m in grid]
-        finally:
-            quadrature.set_order(1)
     change = max(float(np.max(np.abs(a - b))) for a, b in zip(v0, v1, strict=True))
     print(f"\nflagship entropy {h0:.12f}; doubling quadrature orders and tol=1e-12 changes it by "
           f"{abs(h1 - h0):.1e}")

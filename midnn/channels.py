@@ -51,7 +51,6 @@ in u limits it at sharp observations).
 from __future__ import annotations
 
 import math
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,6 +59,8 @@ import numpy as np
 from scipy.special import erfcx, expit, log_ndtr, ndtr
 
 from . import quadrature
+from .precision import current as current_precision
+from .precision import using as using_precision
 from .activations import Activation, Linear, PiecewiseLinear, Tanh
 from .quadrature import hermite, laguerre, legendre, panel_rule, segment_rules
 
@@ -95,32 +96,24 @@ _SHARP_OUTER = 1.5
 _INNER_GRADES = ((0.03, 8, 8), (0.1, 8, 12), (0.5, 12, 16), (1.0, 12, 20))
 
 
-#: Screening precision (see :func:`screening`), per thread: every order of the
-#: piecewise-linear rules is halved while ``_PRECISION.screening`` is set.
-_PRECISION = threading.local()
-
-
 def _screening_active() -> bool:
-    return getattr(_PRECISION, "screening", False)
+    return current_precision().screening
 
 
 @contextmanager
 def screening(active: bool = True):
     """Context in which the piecewise-linear channels use about half their nodes
-    (``active=False``: the full rules again, e.g. to finish a screened solve).
+    (``active=False``: the full rules again, e.g. to finish a screened solve); the
+    ``screening`` flag of :class:`midnn.precision.Precision`.
 
     The multi-start search of :func:`midnn.replica.replica` locates the stationary points
     with these cheaper rules (relative accuracy ~1e-6 instead of ~1e-10, enough to tell
     stationary points apart at the screening tolerance 1e-4) and then refines the selected
     one at full precision, so that no returned value depends on them. Cached values are kept
-    per precision; the setting is per thread.
+    per precision.
     """
-    old = _screening_active()
-    _PRECISION.screening = bool(active)
-    try:
+    with using_precision(screening=bool(active)):
         yield
-    finally:
-        _PRECISION.screening = old
 
 
 def _order(n: int) -> int:
@@ -419,7 +412,7 @@ class Channel:
         return self._output(Vhat)[1]
 
     def _output(self, Vhat: float) -> tuple[float, float]:
-        key = ("out", Vhat, _screening_active())
+        key = ("out", Vhat, current_precision())
         if key in self._cache:
             return self._cache[key]
         m, v = self._split(Vhat)
@@ -498,7 +491,7 @@ class Channel:
     # ------------------------------------------------------------- hidden side
     def hidden(self, Ahat: float, Vhat: float) -> HiddenValues:
         """I(t; t + xi'/sqrt(A^) | omega), A-update (eq. 51) and V-update (eq. 54)."""
-        key = ("hid", Ahat, Vhat, _screening_active())
+        key = ("hid", Ahat, Vhat, current_precision())
         if key in self._cache:
             return self._cache[key]
         m, v = self._split(Vhat)
@@ -598,11 +591,12 @@ class Channel:
         s_n, sigma_n = s[r], sigma[r]
         logW, m1, s2 = _tn((lo[r] - mu) / s_n, (hi[r] - mu) / s_n)
         wt = wt * np.exp(logW - 0.5 * (mu / sigma_n) ** 2) / (np.sqrt(2.0 * np.pi) * sigma_n)
-        # the nodes of rule j are contiguous (segments are laid out rule by rule), n ORDER
-        # nodes per segment of order n
+        # the nodes of rule j are contiguous (segments are laid out rule by rule): a segment
+        # of order n has n times the order multiplier nodes
         bounds = [0] * (len(specs) + 1)
+        mult = quadrature.order_multiplier()
         for j, n in zip(rule, orders, strict=True):
-            bounds[j + 1] += n * quadrature.ORDER
+            bounds[j + 1] += n * mult
         for j in range(len(specs)):
             bounds[j + 1] += bounds[j]
         return [(mu[i:k], wt[i:k], logW[i:k], m1[i:k], s2[i:k], f)

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.special import expit, log_expit
 
 from . import _validate as check
-from .quadrature import hermite, panel_rule
+from .quadrature import hermite, order_multiplier, panel_rule
 
 __all__ = ["Prior", "Gaussian", "Binary", "GaussBernoulli", "as_generator"]
 
@@ -106,9 +106,7 @@ def _logit_average(g, means: np.ndarray, std: float, weights: np.ndarray) -> flo
         z, w = hermite(40)
         L = means[:, None] + std * z[None, :]
         return float(np.sum(weights[:, None] * w[None, :] * g(L)))
-    from .quadrature import ORDER
-
-    grid = np.linspace(-50.0, 50.0, 200 * ORDER + 1)
+    grid = np.linspace(-50.0, 50.0, 200 * order_multiplier() + 1)
     step = grid[1] - grid[0]
     dens = np.exp(-0.5 * ((grid[None, :] - means[:, None]) / std) ** 2) / (
         np.sqrt(2 * np.pi) * std)

@@ -10,8 +10,9 @@ All Gaussian averages in midnn are fixed-order rules (no adaptive ``quad``):
 * :func:`segment_rules` -- Gauss-Legendre rules on many segments at once, sinh-mapped to
   cluster at one end of each.
 
-The global ``ORDER`` scales every rule; tests double it to check that results are converged
-(see ``tests/test_channels.py``).
+Every order is multiplied by the ``order`` of the :class:`~midnn.precision.Precision` in
+force (:func:`midnn.precision.current`); doubling it must change no result by more than the
+documented accuracy (checked by :func:`midnn.checks.order_doubling`).
 """
 
 from __future__ import annotations
@@ -21,17 +22,12 @@ from functools import lru_cache
 
 import numpy as np
 
-#: Multiplier applied to every quadrature order (1 = default). Doubling it must change no
-#: result by more than the documented accuracy (1e-8).
-ORDER: int = 1
+from .precision import current
 
 
-def set_order(multiplier: int) -> None:
-    """Set the global quadrature-order multiplier (``1`` is the default)."""
-    global ORDER
-    if int(multiplier) < 1:
-        raise ValueError(f"multiplier must be an integer >= 1, got {multiplier!r}")
-    ORDER = int(multiplier)
+def order_multiplier() -> int:
+    """The multiplier of every quadrature order in this context (``current().order``)."""
+    return current().order
 
 
 @lru_cache(maxsize=64)
@@ -44,8 +40,8 @@ def _hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights with sum_i w_i g(x_i) ~= E_{z~N(0,1)} g(z) (order ``n*ORDER``)."""
-    return _hermite(int(n) * ORDER)
+    """Nodes and weights with sum_i w_i g(x_i) ~= E_{z~N(0,1)} g(z) (order ``n`` times the precision's ``order``)."""
+    return _hermite(int(n) * current().order)
 
 
 @lru_cache(maxsize=256)
@@ -57,8 +53,8 @@ def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss-Legendre nodes and weights on [-1, 1] (order ``n*ORDER``)."""
-    return _legendre(int(n) * ORDER)
+    """Gauss-Legendre nodes and weights on [-1, 1] (order ``n`` times the precision's ``order``)."""
+    return _legendre(int(n) * current().order)
 
 
 @lru_cache(maxsize=64)
@@ -76,8 +72,8 @@ def _laguerre(n: int) -> tuple[np.ndarray, np.ndarray]:
 def laguerre(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Gauss-Laguerre nodes and weights with ``sum w_i g(x_i) ~= int_0^inf g(x) dx`` for g
     decaying like e^{-x} times a smooth function (the classical rule for the weight e^{-x},
-    with e^{x_i} folded into the weights; order ``n*ORDER``)."""
-    return _laguerre(int(n) * ORDER)
+    with e^{x_i} folded into the weights; order ``n`` times the precision's ``order``)."""
+    return _laguerre(int(n) * current().order)
 
 
 _OFFSETS = np.array([0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.5,
@@ -99,7 +95,7 @@ def panel_rule(centers, scales, n: int = 8, lo: float = -np.inf, hi: float = np.
     Gaussians N(centers[j], scales[j]^2) times a function that varies on those scales).
     Panel edges are put at ``centers[j] +- k * scales[j]`` for k in ``_OFFSETS``, so that
     every panel is narrower than the finest feature it contains; each panel gets an
-    ``n``-point Gauss-Legendre rule (``n*ORDER`` points). The rule is restricted to
+    ``n``-point Gauss-Legendre rule (``n`` times the precision's ``order`` points). The rule is restricted to
     [``lo``, ``hi``] when these are finite (used to integrate over one linear piece of an
     activation). ``sparse=True`` uses fewer panel edges (for smooth integrands whose only
     features are the centres themselves).
@@ -132,7 +128,7 @@ def panel_rule(centers, scales, n: int = 8, lo: float = -np.inf, hi: float = np.
 
 @lru_cache(maxsize=2048)
 def _concatenated_legendre(orders: tuple[int, ...], multiplier: int):
-    """Gauss-Legendre rules of orders ``orders`` times ``multiplier`` (the ORDER in force,
+    """Gauss-Legendre rules of orders ``orders`` times ``multiplier`` (the precision's ``order``,
     part of the cache key) laid end to end: nodes x, weights, the segment of each node and
     x + 1."""
     rules = [_legendre(int(n) * multiplier) for n in orders]
@@ -153,12 +149,12 @@ def segment_rules(edge, scale, length, direction, orders):
     t in [0, asinh(length/scale)], which puts nodes at spacing ~scale near ``edge`` and
     geometrically wider away from it, and so resolves a kink-like feature of width ``scale``
     at the end of a long interval. A segment with ``scale`` = 0 gets the plain rule. Segment
-    i has ``orders[i]*ORDER`` nodes. Returns ``(nodes, weights, segment)`` (1-D arrays;
+    i has ``orders[i]`` times the precision's ``order`` nodes. Returns ``(nodes, weights, segment)`` (1-D arrays;
     ``segment`` is the index of each node's segment, nondecreasing).
     """
     edge, scale, length, direction = (np.asarray(a, dtype=float)
                                       for a in (edge, scale, length, direction))
-    x, w, seg, xp1 = _concatenated_legendre(tuple(map(int, orders)), ORDER)
+    x, w, seg, xp1 = _concatenated_legendre(tuple(map(int, orders)), current().order)
     mapped = scale > 0.0
     T = np.arcsinh(length / np.where(mapped, scale, 1.0))
     half_t = 0.5 * T[seg]

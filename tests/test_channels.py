@@ -21,6 +21,7 @@ from scipy.special import ndtr
 from midnn import quadrature
 from midnn.activations import HardTanh, LeakyReLU, Linear, ReLU, Sign, Tanh
 from midnn.channels import Channel, screening
+from midnn.precision import using
 from midnn.priors import Binary, GaussBernoulli, Gaussian
 
 
@@ -139,11 +140,8 @@ def _hidden_at_doubled_order(act, rho, Ahat, Vhat, multiplier: int = 2):
     """The hidden channel at the default quadrature orders and at every order times
     ``multiplier`` (doubled by default)."""
     base = Channel(act, rho).hidden(Ahat, Vhat)
-    quadrature.set_order(multiplier)
-    try:
+    with using(order=multiplier):
         fine = Channel(act, rho).hidden(Ahat, Vhat)
-    finally:
-        quadrature.set_order(1)
     return base, fine
 
 
