@@ -129,6 +129,13 @@ class Dataset:
     latent_train: torch.Tensor | None = field(default=None, repr=False)
     latent_test: torch.Tensor | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:
+        src = "n_Y" if self.input_layers else "n_X"
+        classes = "" if self.n_classes is None else f", n_classes={self.n_classes}"
+        return (f"Dataset(kind={self.kind!r}, task={self.task!r}, n_train={self.n_train}, "
+                f"n_test={self.n_test}, n_features={self.n_features}, "
+                f"n_input={self.n_input} ({src}){classes}, seed={self.seed})")
+
     @property
     def n_features(self) -> int:
         """n_X, the input dimension of a student."""

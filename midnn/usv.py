@@ -127,27 +127,73 @@ class USVLinear(nn.Module):
                  seed: SeedLike = None, bias: bool = False, dtype: torch.dtype = torch.float32,
                  device: torch.device | str | None = None):
         super().__init__()
-        self.in_features = _positive_int("in_features", in_features)
-        self.out_features = _positive_int("out_features", out_features)
+        n_in = _positive_int("in_features", in_features)
+        n_out = _positive_int("out_features", out_features)
         scale = float(scale)
         if not np.isfinite(scale) or scale <= 0:
             raise ValueError(f"scale must be a finite positive number, got {scale!r}")
-        self.scale = scale
-        self.rank = min(self.in_features, self.out_features)
         g = _as_generator(seed)
-        U = haar_orthogonal(self.out_features, g, dtype=dtype)
-        V = haar_orthogonal(self.in_features, g, dtype=dtype)
-        G = torch.randn(self.out_features, self.in_features, generator=g, dtype=torch.float64)
-        s = torch.linalg.svdvals(G * (scale / np.sqrt(self.in_features)))
-        self.register_buffer("U", U)
-        self.register_buffer("V", V)
-        self.s = nn.Parameter(s.to(dtype))
-        if bias:
-            self.bias = nn.Parameter(torch.zeros(self.out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        U = haar_orthogonal(n_out, g, dtype=dtype)
+        V = haar_orthogonal(n_in, g, dtype=dtype)
+        G = torch.randn(n_out, n_in, generator=g, dtype=torch.float64)
+        s = torch.linalg.svdvals(G * (scale / np.sqrt(n_in)))
+        self._set_factors(U, V, s.to(dtype), torch.zeros(n_out, dtype=dtype) if bias else None,
+                          scale=scale, haar=True)
         if device is not None:
             self.to(device)
+
+    def _set_factors(self, U: torch.Tensor, V: torch.Tensor, s: torch.Tensor,
+                     bias: torch.Tensor | None, *, scale: float | None, haar: bool) -> None:
+        """Install U (n_out, n_out), V (n_in, n_in), s (r,) and the bias (or None)."""
+        self.out_features, self.in_features = int(U.shape[0]), int(V.shape[0])
+        self.rank = min(self.in_features, self.out_features)
+        self.scale = scale
+        #: U and V were drawn Haar, independently of everything else (False after
+        #: :meth:`from_linear`: they are then the singular vectors of a given matrix)
+        self.haar = haar
+        self.register_buffer("U", U)
+        self.register_buffer("V", V)
+        self.s = nn.Parameter(s)
+        if bias is not None:
+            self.bias = nn.Parameter(bias)
+        else:
+            self.register_parameter("bias", None)
+
+    @classmethod
+    def from_linear(cls, linear: nn.Linear) -> USVLinear:
+        """The USV form of a ``torch.nn.Linear``: W = U_r diag(s) V_r^T by its SVD.
+
+        The SVD is computed in float64; U, V (full orthogonal matrices) and the singular
+        values s are then cast to the layer's dtype, and the bias is copied. The forward
+        equals the Linear's up to the rounding of that dtype. U and V are the singular
+        vectors of this particular W, not Haar draws: if W was trained, orthogonal
+        invariance is an assumption for the new layer too (``haar`` is False and
+        :func:`midnn.nn.describe` reports it as assumed).
+        """
+        if not isinstance(linear, nn.Linear):
+            raise TypeError(f"from_linear takes a torch.nn.Linear, got {type(linear).__name__}")
+        W = linear.weight.detach()
+        U, s, Vh = torch.linalg.svd(W.to(torch.float64), full_matrices=True)
+        layer = cls.__new__(cls)
+        nn.Module.__init__(layer)
+        bias = None if linear.bias is None else linear.bias.detach().clone()
+        layer._set_factors(U.to(W.dtype), Vh.T.contiguous().to(W.dtype), s.to(W.dtype), bias,
+                           scale=None, haar=False)
+        return layer.to(W.device)
+
+    def to_linear(self) -> nn.Linear:
+        """A ``torch.nn.Linear`` with the dense weight U_r diag(s) V_r^T (formed in float64,
+        cast to the layer's dtype) and the same bias."""
+        dtype, device = self.s.dtype, self.s.device
+        linear = nn.Linear(self.in_features, self.out_features, bias=self.bias is not None,
+                           dtype=dtype, device=device)
+        r = self.rank
+        with torch.no_grad():
+            W = (self.U[:, :r].double() * self.s.double()) @ self.V[:, :r].double().T
+            linear.weight.copy_(W.to(dtype))
+            if self.bias is not None:
+                linear.bias.copy_(self.bias)
+        return linear
 
     @property
     def alpha(self) -> float:
@@ -183,8 +229,9 @@ class USVLinear(nn.Module):
         return Empirical(lam, self.alpha)
 
     def extra_repr(self) -> str:
+        origin = "from_linear" if self.scale is None else f"scale={self.scale:g}"
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"scale={self.scale:g}, bias={self.bias is not None}")
+                f"{origin}, bias={self.bias is not None}")
 
 
 _READOUT_NAMES = ("softmax", "logits", "identity", "none")
@@ -291,6 +338,11 @@ class USVNetwork(nn.Module):
         self.usv_flags = tuple(flags)
         if device is not None:
             self.to(device)
+
+    def __repr__(self) -> str:
+        acts = ", ".join("readout" if a is None else type(a).__name__ for a in self.activations)
+        kinds = ", ".join("USV" if f else "free" for f in self.usv_flags)
+        return f"USVNetwork(widths={list(self.widths)}, activations=[{acts}], layers=[{kinds}])"
 
     @property
     def n_layers(self) -> int:

@@ -196,3 +196,11 @@ def test_validation_specific():
         generative([20, 30, 40], decoder_noise=[0.1, -1.0])
     with pytest.raises(ValueError, match="decoder_activations"):
         generative([20, 30], ["swish"])
+
+
+def test_short_repr():
+    ds = generative(seed=0, n_samples=100)
+    assert repr(ds) == ("Dataset(kind='generative', task='classification', n_train=50, "
+                        "n_test=50, n_features=100, n_input=20 (n_Y), n_classes=2, seed=0)")
+    ts = teacher_student(seed=1, n_samples=40)
+    assert "n_input=100 (n_X)" in repr(ts) and "n_classes" not in repr(ts)

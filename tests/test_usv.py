@@ -179,3 +179,34 @@ def test_cuda():
     net = USVNetwork([40, 20, 2], [ReLU(), None], seed=0, device=dev)
     assert net(x).device.type == "cuda"
     assert net.replica_layers(noise=1e-5)[0].spectrum.eigvals.shape == (40,)
+
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-12), (torch.float32, 2e-6)])
+@pytest.mark.parametrize("n_in,n_out", SHAPES)
+def test_from_linear_and_back(n_in, n_out, dtype, tol):
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(n_in, n_out, dtype=dtype)
+    usv = USVLinear.from_linear(lin)
+    assert not usv.haar and usv.bias is not None and usv.s.dtype == dtype
+    x = torch.randn(9, n_in, dtype=dtype)
+    torch.testing.assert_close(usv(x), lin(x), rtol=tol, atol=tol)
+    for M, n in ((usv.U, n_out), (usv.V, n_in)):  # full orthogonal factors
+        torch.testing.assert_close(M.T @ M, torch.eye(n, dtype=dtype), rtol=tol, atol=tol)
+    W = lin.weight.detach().double().numpy()
+    np.testing.assert_allclose(usv.spectrum().eigvals, Empirical.from_matrix(W).eigvals,
+                               rtol=0, atol=10 * tol * np.max(W.T @ W))
+    back = usv.to_linear()
+    assert isinstance(back, torch.nn.Linear) and back.weight.dtype == dtype
+    torch.testing.assert_close(back.weight, lin.weight, rtol=tol, atol=tol)
+    torch.testing.assert_close(back.bias, lin.bias)
+    assert "from_linear" in repr(usv)
+    with pytest.raises(TypeError, match="torch.nn.Linear"):
+        USVLinear.from_linear(usv)
+
+
+def test_short_reprs():
+    net = USVNetwork([10, 8, 2], [ReLU(), None], seed=0)
+    assert repr(net) == ("USVNetwork(widths=[10, 8, 2], activations=[ReLU, readout], "
+                         "layers=[USV, free])")
+    assert repr(USVLinear(4, 3, seed=0)) == ("USVLinear(in_features=4, out_features=3, "
+                                             "scale=1, bias=False)")
