@@ -13,6 +13,7 @@ No torch here: the worker process needs NumPy, SciPy and the replica engine only
 
 from __future__ import annotations
 
+import signal
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,7 @@ import numpy as np
 from .chain import ChainSpec, evaluate, exact_quantities, spectrum_from
 from .replica import ReplicaResult
 
-__all__ = ["start", "solve", "finish", "ping"]
+__all__ = ["initialize", "start", "solve", "finish", "ping"]
 
 
 @dataclass
@@ -42,6 +43,12 @@ class _Run:
 
 
 _RUNS: dict[str, _Run] = {}
+
+
+def initialize() -> None:
+    """Worker process setup: SIGINT (Ctrl-C, a notebook's interrupt, which reaches the
+    whole process group) is left to the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def ping() -> bool:

@@ -7,16 +7,19 @@ A record is one JSON Lines file (``<name>.jsonl``):
   widths, activations, noises), the tracking options, the user's configuration and seeds,
   the provenance (midnn version, git commit when available, library versions) and the
   meaning and unit of every column;
-* then one line per event, appended in order and flushed to disk (``fsync``) at once:
+* then one line per event, appended in order and flushed at once:
   ``"checkpoint"`` (the spectra of every tracked W_l^T W_l and the per-layer quantities at
   one step), ``"metrics"`` (numbers the training loop logged at one step, e.g. losses),
   ``"resume"`` (the run continued in another session) and ``"close"`` (the run stopped:
   status and number of checkpoints so far).
 
-The header is written atomically (a temporary file renamed into place), and a line is
-written with a single call, so a crash leaves a valid record, at worst followed by one
-incomplete last line, which :func:`load` drops with a :class:`RecordWarning`. The record can
-be loaded while the run is still going.
+The header is written atomically (a temporary file renamed into place, forced to disk), and
+a line is written with a single call and flushed to the operating system, so a crash of the
+process (an exception, a killed kernel, out of memory) leaves a valid record, at worst
+followed by one incomplete last line, which :func:`load` drops with a
+:class:`RecordWarning`; with ``fsync=True`` every line is also forced to the disk, which
+survives a power loss at the cost of a few milliseconds per line. The record can be loaded
+while the run is still going.
 
 :func:`load` checks the format version, that every line belongs to the run of the header,
 that checkpoints are numbered consecutively with increasing steps, that every array has the
@@ -450,11 +453,11 @@ class RecordWriter:
         step name must equal ``header``'s (else RecordError). A torn last line is cut off
         and a ``resume`` line appended. Without ``resume`` an existing file is an error.
     fsync : bool
-        Force every line to disk (default True).
+        Force every line to the disk (``os.fsync``), not only to the operating system.
     """
 
     def __init__(self, path: str | os.PathLike | None, header: Mapping[str, Any], *,
-                 resume: bool = False, fsync: bool = True):
+                 resume: bool = False, fsync: bool = False):
         self.path = None if path is None else record_path(path)
         self.fsync = bool(fsync)
         self._file = None

@@ -60,10 +60,12 @@ def _executor() -> ProcessPoolExecutor:
     """The worker shared by all background trackers of this process: one process, so the
     jobs of every tracker run in submission order. Started with "spawn" (safe with torch's
     threads, and in notebooks) and single-threaded BLAS, so that it takes one core beside
-    the training loop, not all of them."""
+    the training loop, not all of them; it ignores SIGINT, so that an interrupt stops the
+    training loop (whose tracker then closes the record), not the worker."""
     global _EXECUTOR
     if _EXECUTOR is None:
-        ex = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        ex = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_worker.initialize)
         saved = {k: os.environ.get(k) for k in _THREAD_VARS}
         os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
         try:
@@ -161,7 +163,9 @@ class Tracker:
     config, seeds : dict, optional
         The user's configuration and seeds, stored in the record's header (provenance).
     fsync : bool
-        Force every record line to disk as it is written (default True).
+        Force every record line to the disk as it is written (survives a power loss; a few
+        ms per line). Default False: lines are flushed to the operating system, which
+        survives a crash of the process.
 
     Notes
     -----
@@ -182,7 +186,7 @@ class Tracker:
                  estimators: Mapping[str, Any] | None = None, held=None, exact: bool = False,
                  input_weights: Sequence[np.ndarray] = (), step: str = "epoch",
                  config: Mapping[str, Any] | None = None,
-                 seeds: Mapping[str, Any] | None = None, fsync: bool = True):
+                 seeds: Mapping[str, Any] | None = None, fsync: bool = False):
         self.module = module
         self.every = None if every is None else check.integer("every", every, low=1)
         self.background = check.boolean("background", background)

@@ -199,3 +199,17 @@ def test_usv_network_generative_estimators_and_curves():
     np.testing.assert_allclose(rec.spectra[0][1], 2.25 * rec.spectra[0][0], rtol=1e-6)
     assert "I(X; T_l) with X the network input, nats per n_Y" in rec.units["mutual_information_x"]
     assert "Y (n=10)" in repr(rec) and "chain input Y" in repr(tracker)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_network_is_tracked_as_on_the_cpu():
+    recs = []
+    for device in ("cpu", "cuda"):
+        net = _net().to(device)
+        tracker = _tracker(net, estimators={"bins": Binning(n_bins=8)}, held=DS.x_test[:50])
+        tracker.checkpoint(0)
+        recs.append(tracker.close())
+    for q in COLUMNS:
+        np.testing.assert_array_equal(recs[0].checkpoints[q], recs[1].checkpoints[q])
+    np.testing.assert_allclose(recs[0].checkpoints["est_bins"], recs[1].checkpoints["est_bins"],
+                               atol=1e-6)

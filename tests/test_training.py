@@ -157,3 +157,11 @@ def test_bootstrap_and_compression():
     assert training.bootstrap_correlation(x, y) == v  # fixed rng
     assert training.bootstrap_correlation(x, y, seed=1) != v
     assert v[1] < v[0] < v[2]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_train_on_cuda():
+    ds = data.teacher_student((20, 2), task="classification", n_samples=400, seed=2)
+    rec = training.train(USVNetwork([20, 30, 2], [HardTanh(), None], seed=0), ds, epochs=2,
+                         lr=0.05, progress=False, device="cuda")
+    assert rec.checkpoints["converged"].all() and rec.config["device"] == "cuda"
