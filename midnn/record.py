@@ -501,6 +501,7 @@ class RecordWriter:
         self.last_step = rec.last_step
         self._file = open(self.path, "ab")  # noqa: SIM115 -- closed in close()
         self.append({"kind": "resume", "n_checkpoints": self.n_checkpoints,
+                     "config": header.get("config"), "seeds": header.get("seeds"),
                      "provenance": provenance()})
 
     def append(self, line: Mapping[str, Any]) -> None:
