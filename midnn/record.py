@@ -482,7 +482,9 @@ class RecordWriter:
         return self.header["run"]
 
     def _resume(self, header: Mapping[str, Any]) -> None:
-        if self.path is None or not self.path.exists():
+        if self.path is None:
+            raise ValueError("resume=True needs the path of the record to continue")
+        if not self.path.exists():
             raise FileNotFoundError(f"resume=True but there is no run record at {self.path}")
         raw = self.path.read_bytes()
         complete = raw[:raw.rfind(b"\n") + 1]

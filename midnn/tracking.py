@@ -193,6 +193,11 @@ class Tracker:
         self._structure = _parse(module, n_layers, bias)
         self.spec = _chain_spec(self._structure, prior, noise, inter_noise, input_layers)
         self.estimators = dict(estimators or {})
+        for name, est in self.estimators.items():
+            if not (isinstance(name, str) and name.isidentifier() and callable(
+                    getattr(est, "estimate", None))):
+                raise ValueError(f"estimators must map names to objects with an estimate(x, "
+                                 f"t) method (midnn.estimators), got {name!r}: {est!r}")
         self._held_x, source = self._held(held)
         self.exact = check.boolean("exact", exact)
         input_weights = self._input_weights(input_weights)

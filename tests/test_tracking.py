@@ -113,6 +113,10 @@ def test_nonfinite_held_batch_raises_at_creation():
         _tracker(_net(), estimators={"bins": Binning(n_bins=10)}, held=x)
     with pytest.raises(ValueError, match="need a held batch"):
         _tracker(_net(), estimators={"bins": Binning(n_bins=10)})
+    with pytest.raises(ValueError, match="estimate"):
+        _tracker(_net(), estimators={"bins": "kde"}, held=DS.x_test[:10])
+    with pytest.raises(ValueError, match="resume=True needs the path"):
+        _tracker(_net(), resume=True)
 
 
 @pytest.mark.parametrize("background", [False, True])
