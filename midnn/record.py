@@ -261,6 +261,8 @@ def load(path: str | os.PathLike) -> RunRecord:
     """
     p = record_path(path)
     if not p.exists():
+        if Path(path).is_file():  # e.g. the .json + .npz pair of midnn.training/1
+            raise RecordError(f"{path} is not a {FORMAT} run record (a .jsonl file)")
         raise FileNotFoundError(f"no run record at {p}")
     return parse(p.read_text(encoding="utf-8"), source=str(p))
 

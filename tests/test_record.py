@@ -76,6 +76,12 @@ def test_wrong_format_or_version(tmp_path):
     path.write_text("")
     with pytest.raises(RecordError, match="empty record"):
         load(path)
+    old = tmp_path / "old.json"  # the former midnn.training/1 format
+    old.write_text('{"format": "midnn.training/1"}')
+    with pytest.raises(RecordError, match="not a midnn.record run record"):
+        load(old)
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "missing")
 
 
 def test_lines_of_another_run(tmp_path):
