@@ -44,10 +44,6 @@ def test_round_trip_and_metadata(tmp_path):
     assert h["config"] == {"lr": 0.1} and h["seeds"] == {"torch": 0}
     assert h["provenance"]["midnn"] == __version__ and "numpy" in h["provenance"]["libraries"]
     assert "nats per n_X (n_X = 6" in rec.units["entropy"]
-    df = rec.frame("mutual_information")
-    assert list(df.columns) == ["T1", "T2"] and df.attrs["units"] == rec.units[
-        "mutual_information"]
-    np.testing.assert_array_equal(df.to_numpy(), rec.checkpoints["mutual_information"])
     # saving and reloading gives bitwise the same arrays
     again = load(rec.save(tmp_path / "copy"))
     for key, value in rec.checkpoints.items():
@@ -55,6 +51,17 @@ def test_round_trip_and_metadata(tmp_path):
     for a, b in zip(rec.spectra, again.spectra, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(again.history["loss"], [1.0, 0.5, 1 / 3])
+
+
+def test_frame(tmp_path):
+    pytest.importorskip("pandas")  # optional: RunRecord.frame imports it
+    rec = load(_record(tmp_path))
+    df = rec.frame("mutual_information")
+    assert list(df.columns) == ["T1", "T2"] and df.index.name == "epoch"
+    assert df.attrs["units"] == rec.units["mutual_information"]
+    np.testing.assert_array_equal(df.to_numpy(), rec.checkpoints["mutual_information"])
+    with pytest.raises(KeyError, match="no per-layer quantity"):
+        rec.frame("converged")
 
 
 def _edit(path, index, **changes):
