@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .chain import ChainSpec, evaluate, exact_quantities, spectrum_from
+from .chainspec import ChainSpec, evaluate, exact_quantities, spectrum_from
 from .replica import ReplicaResult
 
 __all__ = ["initialize", "start", "solve", "finish", "ping"]
@@ -67,7 +67,7 @@ def start(key: str, spec: ChainSpec, *, tol: float, warm_start: bool,
 def solve(key: str, job: Mapping[str, Any]) -> dict[str, Any]:
     """Compute one checkpoint of run ``key``.
 
-    ``job["payloads"]``: per tracked layer, what :func:`midnn.chain.spectrum_from` takes;
+    ``job["payloads"]``: per tracked layer, what :func:`midnn.chainspec.spectrum_from` takes;
     ``job["weights"]``: the dense W_l (only for the exact log-det); ``job["outputs"]``: the
     noiseless T_l on the held batch (only for the estimators).
 

@@ -24,7 +24,7 @@ from torch import nn
 from . import _validate as check
 from .activations import Activation, HardTanh, LeakyReLU, Linear, ReLU, Tanh
 from .activations import Sign as _SignActivation
-from .chain import (
+from .chainspec import (
     ASSUMED,
     BY_CONSTRUCTION,
     ChainSpec,
@@ -86,7 +86,7 @@ class _Structure:
                                      "network has diverged, its information is undefined")
 
     def payloads(self) -> list[tuple]:
-        """Per tracked layer, what :func:`midnn.chain.spectrum_from` takes."""
+        """Per tracked layer, what :func:`midnn.chainspec.spectrum_from` takes."""
         out = []
         for t in self.tracked:
             if isinstance(t.weight, USVLinear):
@@ -278,7 +278,7 @@ class Description:
 
     def information(self, *, init: ReplicaResult | None = None, tol: float = 1e-10
                     ) -> tuple[ReplicaResult, dict[str, np.ndarray]]:
-        """The replica quantities of every tracked layer (:func:`midnn.chain.evaluate`):
+        """The replica quantities of every tracked layer (:func:`midnn.chainspec.evaluate`):
         each T_l observed through Delta, nats per unit of the chain input."""
         return evaluate(self.spec, self.eigvals, init=init, tol=tol)
 

@@ -3,7 +3,7 @@
 A record is one JSON Lines file (``<name>.jsonl``):
 
 * line 1, the **header** (``"kind": "header"``): format and version, the run id, the
-  replica chain of the network (:class:`midnn.chain.ChainSpec`: prior, input layers,
+  replica chain of the network (:class:`midnn.chainspec.ChainSpec`: prior, input layers,
   widths, activations, noises), the tracking options, the user's configuration and seeds,
   the provenance (midnn version, git commit when available, library versions) and the
   meaning and unit of every column;
@@ -26,7 +26,7 @@ that checkpoints are numbered consecutively with increasing steps, that every ar
 shape the chain implies (number of layers, widths) and that the checkpoint counts of the
 ``close`` lines match, and raises :class:`RecordError` naming the problem otherwise. Types
 (activations, priors, spectra) are read through explicit allow-lists
-(:mod:`midnn.chain`). Floats are written with Python's shortest round-trip representation,
+(:mod:`midnn.chainspec`). Floats are written with Python's shortest round-trip representation,
 so a reloaded record holds bitwise the values that were computed.
 
 Units: every per-layer entropy and mutual information is in nats per unit of the chain
@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from .chain import NETWORK_QUANTITIES, QUANTITIES, ChainSpec, encode
+from .chainspec import NETWORK_QUANTITIES, QUANTITIES, ChainSpec, encode
 
 __all__ = ["FORMAT", "VERSION", "RecordError", "RecordWarning", "RunRecord", "RecordWriter",
            "load", "record_path", "provenance"]

@@ -41,7 +41,7 @@ from torch import nn
 
 from . import _validate as check
 from . import _worker
-from .chain import NETWORK_QUANTITIES, QUANTITIES, is_linear_gaussian, units
+from .chainspec import NETWORK_QUANTITIES, QUANTITIES, is_linear_gaussian, units
 from .model import Layer
 from .nn import _chain_spec, _parse
 from .priors import Prior
@@ -123,7 +123,7 @@ class Tracker:
         data X = decoder(Y) pass the decoder's replica layers as ``input_layers`` and the
         prior of Y: the chain input is then Y, every quantity is per n_Y, and the record
         also holds I(X; T_l) and H(T_l | X) for the network input X (see
-        :func:`midnn.chain.evaluate` and :func:`information_curves`).
+        :func:`midnn.chainspec.evaluate` and :func:`information_curves`).
     every : int or None
         Checkpoints are taken at the steps that are multiples of ``every`` (and when
         :meth:`checkpoint` is called with ``force=True``). None: never (metrics only).

@@ -30,7 +30,7 @@ import scipy.stats
 import torch
 from torch import nn
 
-from .chain import evaluate, is_linear_gaussian
+from .chainspec import evaluate, is_linear_gaussian
 from .nn import _chain_spec, _parse
 from .record import RunRecord, load
 from .replica import ReplicaResult
@@ -321,7 +321,7 @@ def recompute(record: RunRecord | str | os.PathLike, readout_noise: float | None
     -------
     dict
         The step column (e.g. ``epoch``), arrays (n_ckpt, m) of every replica quantity of
-        :func:`midnn.chain.evaluate` (nats per n_input), ``converged`` (n_ckpt,).
+        :func:`midnn.chainspec.evaluate` (nats per n_input), ``converged`` (n_ckpt,).
     """
     from tqdm import tqdm
 

@@ -7,7 +7,7 @@ from torch import nn
 
 from midnn import Layer, data
 from midnn.activations import HardTanh, LeakyReLU, Linear, ReLU, Sign, Tanh
-from midnn.chain import evaluate, exact_quantities
+from midnn.chainspec import evaluate, exact_quantities
 from midnn.exact import linear_gaussian
 from midnn.nn import Sign as SignModule
 from midnn.nn import _parse, describe
