@@ -69,6 +69,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
+from .montecarlo import control_variate_mean
+
 __all__ = ["GaussianPath", "BinaryPath", "PathPoint", "BinaryPathPoint", "SumRule",
            "linear_interpolation_point", "binary_interpolation_point", "interpolation_point",
            "adaptive_sum_rule", "fixed_sum_rule", "linear_replica_fixed_point"]
@@ -329,22 +331,12 @@ def binary_interpolation_point(path: BinaryPath, t: float, R1: float, R2: float,
     r = o - mu
     log_marg = -0.5 * np.sum(r * cho_solve(cf, r.T, check_finite=False).T, axis=1) - 0.5 * logdet
     control = -0.5 * (noise * noise).sum(1) - log_marg
-    mi, se = _cv_mean(ratio, control, 0.5 * logdet)
+    mi, se = control_variate_mean(ratio, control, 0.5 * logdet)
     h = (mi + 0.5 * n2 * math.log(2 * math.pi * math.e * s2) + 0.5 * n1 * _LOG_2PIE) / n0
     e = float(np.mean(e_s)) / n1
     b = float(np.mean(b_s)) / n2
     return BinaryPathPoint(t=t, h=h, **_path_terms(path, t, s2, e, b, dR1, dR2),
                            h_se=se / n0, mi=mi / n0)
-
-
-def _cv_mean(y: np.ndarray, c: np.ndarray, c_mean: float) -> tuple[float, float]:
-    """Regression (control-variate) estimate of E y with E c = c_mean, and its standard error."""
-    n = y.size
-    dc = c - c.mean()
-    var_c = float(dc @ dc)
-    beta = float((y - y.mean()) @ dc) / var_c if var_c > 1e-300 else 0.0
-    resid = y - beta * (c - c_mean)
-    return float(resid.mean()), float(np.std(resid, ddof=1) / math.sqrt(n))
 
 
 def interpolation_point(path: GaussianPath | BinaryPath, t: float, R1: float, R2: float,

@@ -19,6 +19,7 @@ theta*(x) = x, F_W(x) = alpha x) and :class:`Empirical` (the eigenvalues of a gi
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
@@ -27,7 +28,19 @@ from scipy.optimize import brentq
 
 from . import _validate as check
 
-__all__ = ["Spectrum", "MarchenkoPastur", "Empirical", "ThetaError"]
+__all__ = ["Spectrum", "MarchenkoPastur", "Empirical", "ThetaError", "alpha_tilde",
+           "ZeroEigenvalueWarning"]
+
+
+class ZeroEigenvalueWarning(UserWarning):
+    """An empirical spectrum with alpha > 1 holds exact zeros: W^T W has full rank n_in for a
+    generic W of shape n_out x n_in with n_out > n_in, so these are probably the eigenvalues
+    of W W^T (n_out values) or of a rank-deficient W."""
+
+
+def alpha_tilde(alphas) -> np.ndarray:
+    """α̃_k = n_k / n_0 = α_1 ... α_k for k = 0..L (α̃_0 = 1), from α_k = n_k / n_{k-1}."""
+    return np.concatenate([[1.0], np.cumprod(np.asarray(alphas, dtype=float))])
 
 
 class ThetaError(ArithmeticError):
@@ -93,10 +106,9 @@ class MarchenkoPastur(Spectrum):
 
     def sample_eigvals(self, n_in: int, rng=None) -> np.ndarray:
         """Eigenvalues of W^T W for one draw of W (n_out = round(alpha n_in))."""
-        from .priors import as_generator
-
+        n_in = check.integer("n_in", n_in, low=1)
         n_out = max(int(round(self.alpha * n_in)), 1)
-        W = as_generator(rng).standard_normal((n_out, n_in)) / np.sqrt(n_in)
+        W = np.random.default_rng(rng).standard_normal((n_out, n_in)) / np.sqrt(n_in)
         return np.linalg.eigvalsh(W.T @ W) if n_out >= n_in else np.concatenate(
             [np.zeros(n_in - n_out), np.linalg.eigvalsh(W @ W.T)])
 
@@ -128,6 +140,12 @@ class Empirical(Spectrum):
                 f"eigvals has {nonzero} non-zero values but W with alpha={alpha:g} and n_in={n} "
                 f"has rank <= {int(np.ceil(alpha * n - 1e-9))}: pass the n_in eigenvalues of "
                 "W^T W (zeros included), not those of W W^T")
+        if alpha > 1.0 and nonzero < n:
+            warnings.warn(
+                f"eigvals holds {n - nonzero} exact zeros although alpha = {alpha:g} > 1 "
+                "(W^T W of a generic n_out x n_in matrix with n_out > n_in has none): pass "
+                "the n_in eigenvalues of W^T W, not the n_out of W W^T; they halve I",
+                ZeroEigenvalueWarning, stacklevel=3)
         lam = np.sort(lam)
         lam.setflags(write=False)
         object.__setattr__(self, "eigvals", lam)
@@ -147,6 +165,11 @@ class Empirical(Spectrum):
         else:
             lam = np.concatenate([np.zeros(n_in - n_out), np.linalg.eigvalsh(W @ W.T)])
         return cls(lam, n_out / n_in)
+
+    def __repr__(self) -> str:
+        lam = self.eigvals
+        return (f"Empirical(n_in={lam.size}, alpha={self.alpha:.6g}, mean={self.mean:.6g}, "
+                f"min={lam[0]:.4g}, max={lam[-1]:.4g}, zeros={self._zero_fraction:.3g})")
 
     def __eq__(self, other) -> bool:
         return (isinstance(other, Empirical) and self.alpha == other.alpha
@@ -208,7 +231,7 @@ class Empirical(Spectrum):
             # singularities cancel between the two terms of eq. (6))
             return 1.0
         raise ThetaError(f"the theta equation (50a) has no root below theta_max={hi:.6g} for "
-                         f"x={x:.6g} (alpha={self.alpha:g}); use the ML-VAMP solver")
+                         f"x={x:.6g} (alpha={self.alpha:g})")
 
     def theta_near(self, x: float, guess: float) -> float | None:
         """The root of eq. (50a) closest to ``guess`` within 1e-2 of it (brackets of
