@@ -59,10 +59,10 @@ import numpy as np
 
 from midnn import Layer, Model, replica
 from midnn.activations import HardTanh, LeakyReLU, Linear, ReLU, Sign
-from midnn.exact import linear_gaussian
-from midnn.priors import Binary, GaussBernoulli, Gaussian
 from midnn.chain import Chain, State
+from midnn.exact import linear_gaussian
 from midnn.potential import potential
+from midnn.priors import Binary, GaussBernoulli, Gaussian
 from midnn.solvers import fixed_point, vamp
 from midnn.spectra import Empirical, MarchenkoPastur
 from midnn.usv import haar_orthogonal

@@ -34,8 +34,8 @@ def test_i_mmse(prior, snr):
 
 
 POINTS = [(10.0, 0.25), (300.0, 0.01), (0.5, 0.4)]
-ACTS = [ReLU(0.01), HardTanh(0.01), LeakyReLU(0.01, slope=0.2), HardTanh(0.0), Tanh(0.01), Sign(0.0),
-        Sign(0.05)]
+ACTS = [ReLU(0.01), HardTanh(0.01), LeakyReLU(0.01, slope=0.2), HardTanh(0.0), Tanh(0.01),
+        Sign(0.0), Sign(0.05)]
 
 
 @pytest.mark.parametrize("act", ACTS, ids=repr)
@@ -311,7 +311,8 @@ def _quad_hidden_mi(act, rho, A_tilde, V_tilde):
 def test_hidden_information_against_nested_quad(act, rho, A_tilde, V_tilde, tol):
     """The 2-D fixed rule of the hidden channel against nested adaptive quadrature."""
     ref = _quad_hidden_mi(act, rho, A_tilde, V_tilde)
-    assert act.channel(rho).hidden(A_tilde, V_tilde).mutual_information == pytest.approx(ref, abs=tol)
+    hv = act.channel(rho).hidden(A_tilde, V_tilde)
+    assert hv.mutual_information == pytest.approx(ref, abs=tol)
 
 
 _TRUNCATED_CASES = [(-1, 1), (0.5, 2), (-3, -2.9), (-40, -39), (-1e4, -9999.5), (-1e9, -1e9 + 1),
@@ -367,8 +368,8 @@ def test_interval_moments_against_mpmath(a, b):
         assert x == pytest.approx(float(y), rel=1e-13, abs=1e-300)
 
 
-@pytest.mark.parametrize("rho,A_tilde,V_tilde", [(0.5, 10.0, 0.25), (0.5, 300.0, 0.01), (1.0, 3.0, 0.5),
-                                           (2.0, 1.0, 1.5)])
+@pytest.mark.parametrize("rho,A_tilde,V_tilde", [(0.5, 10.0, 0.25), (0.5, 300.0, 0.01),
+                                                 (1.0, 3.0, 0.5), (2.0, 1.0, 1.5)])
 def test_tanh_hidden_channel_doubling(rho, A_tilde, V_tilde):
     """The tanh hidden channel is converged to the accuracy it documents: doubling every order
     moves I by < 1e-6 and A, V by < 1e-5 relative (measured: <= 3e-7 and 3e-6; the inner

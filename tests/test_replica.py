@@ -14,11 +14,11 @@ import warnings
 
 import numpy as np
 import pytest
+from model_grid import random_model
 from scipy import integrate
 
 from midnn import ConvergenceWarning, Layer, Model, exact, replica, replica_trajectory
 from midnn.activations import HardTanh, LeakyReLU, Linear, ReLU, Sign, Tanh
-from model_grid import random_model
 from midnn.priors import Binary, GaussBernoulli, Gaussian
 from midnn.spectra import Empirical, MarchenkoPastur
 
