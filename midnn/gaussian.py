@@ -22,10 +22,11 @@ import math
 import numpy as np
 from scipy.special import erfcx, expit, log_ndtr, ndtr
 
-from .quadrature import hermite, laguerre
+from .quadrature import hermite, laguerre, legendre
 
-__all__ = ["QUIET", "truncated_normal", "tn_moments", "interval_moments", "upper_tail",
-           "truncated", "standardized_piece", "piece_probability", "logistic_normal"]
+__all__ = ["QUIET", "expected_log_cosh", "log_cosh", "truncated_normal", "tn_moments",
+           "interval_moments", "upper_tail", "truncated", "standardized_piece",
+           "piece_probability", "logistic_normal"]
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _SQRT_2_OVER_PI = np.sqrt(2.0 / np.pi)
@@ -228,3 +229,42 @@ def logistic_normal(mu: np.ndarray, s: float):
     F = relu + (dens + dens_m) @ (w * np.log1p(np.exp(-t)))
     rem = (dens_m - dens) @ (w * expit(-t))
     return F, ndtr(r) + rem, ndtr(-r) - rem
+
+
+# ------------------------------------------------------------ E log cosh of a Gaussian
+#: Below this standard deviation E log cosh(mu + sigma z) is a Gauss-Hermite average:
+#: log cosh is analytic in the strip |Im u| < pi/2, i.e. |Im z| < pi/(2 sigma) >= pi.
+_LOGCOSH_HERMITE_SIGMA = 0.5
+#: Panel edges on [0, 20] for the remainder log(1 + e^{-2|u|}) (< 5e-18 beyond 20).
+_LOGCOSH_EDGES = np.array([0.0, 0.5, 1.0, 2.0, 3.0, 4.5, 6.0, 9.0, 12.0, 16.0, 20.0])
+
+
+def log_cosh(u: np.ndarray) -> np.ndarray:
+    """log cosh(u) = |u| + log(1 + e^{-2|u|}) - log 2, without overflow."""
+    a = np.abs(u)
+    return a + np.log1p(np.exp(-2.0 * a)) - math.log(2.0)
+
+
+def expected_log_cosh(mu, sigma: float) -> np.ndarray:
+    """E log cosh(mu + sigma z), z ~ N(0, 1), elementwise in ``mu`` (sigma >= 0).
+
+    For sigma <= 0.5, Gauss-Hermite (40 nodes). Wider Gaussians: log cosh u = |u| - log 2 +
+    log(1 + e^{-2|u|}); E|u| is closed form and the remainder, which has a kink at 0 and
+    decays like e^{-2|u|}, is integrated against the (smooth, wide) density of u by
+    10-point Gauss-Legendre panels on [-20, 0] and [0, 20]. Accurate to ~1e-14 absolute
+    (checked against adaptive quadrature in the tests); -2 E log cosh u = E log(1 - tanh^2 u)
+    is the entropy offset of a tanh output.
+    """
+    mu = np.asarray(mu, dtype=float)
+    if sigma <= _LOGCOSH_HERMITE_SIGMA:
+        z, w = hermite(40)
+        return log_cosh(mu[..., None] + sigma * z) @ w
+    x, wx = legendre(10)
+    a, b = _LOGCOSH_EDGES[:-1], _LOGCOSH_EDGES[1:]
+    half = ((b - a) / 2 * x[:, None] + (a + b) / 2).ravel()
+    wh = ((b - a) / 2 * wx[:, None]).ravel()
+    nodes, weights = np.concatenate([half, -half]), np.concatenate([wh, wh])
+    r = mu / sigma
+    e_abs = sigma * _SQRT_2_OVER_PI * np.exp(-0.5 * r * r) + mu * (1.0 - 2.0 * ndtr(-r))
+    dens = np.exp(-0.5 * ((nodes - mu[..., None]) / sigma) ** 2) / (_SQRT_2PI * sigma)
+    return e_abs - math.log(2.0) + (dens * np.log1p(np.exp(-2.0 * np.abs(nodes)))) @ weights

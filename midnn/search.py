@@ -324,11 +324,13 @@ class MultiStartSearch:
         """The run from ``info`` with its frozen layers released (``converged`` only when it
         found a point where they stay unfrozen, with its potential), or None when nothing is
         frozen or the scheme is the fixed-point iteration."""
-        frozen = info.state.V == 0.0
+        rho = self.chain.rho
+        # a layer whose input has no variance (a constant, e.g. a point-mass prior) is known
+        # exactly at every stationary point: nothing to release
+        frozen = (info.state.V == 0.0) & (rho > 0.0)
         if not np.any(frozen) or self.solver == "fixed_point":
             return None
         state = info.state.copy()
-        rho = self.chain.rho
         state.A_tilde = np.where(frozen, _RELEASE_SNR / rho,
                                  np.where(np.isfinite(state.A_tilde), state.A_tilde, 0.0))
         state.V = np.where(frozen, rho, state.V)

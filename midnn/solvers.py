@@ -260,8 +260,8 @@ class MLVAMP:
             a2x[k] = ax
             if not ax > 0:
                 return f"negative precision a2x in layer {k + 1}"
-            v2x = float(spectra[k].lmmse(ax, tau[k]))
-            v1z = tau[k] * (1.0 - ax * v2x) / alphas[k]
+            _, K = spectra[k].lmmse_pair(ax, tau[k])
+            v1z = tau[k] * K / alphas[k]
             az = _inv(v1z) - 1.0 / tau[k]
             a2z[k] = az
             if not az > 0:
@@ -283,7 +283,8 @@ class MLVAMP:
             if not t > 0:
                 return f"negative variance tau in layer {k + 1}"
             tau[k] = t
-            a1x[k] = _inv(float(spectra[k].lmmse(a2x[k], t))) - a2x[k]
+            v2x, K = spectra[k].lmmse_pair(a2x[k], t)
+            a1x[k] = K * _inv(v2x)  # = 1/v2x - a2x, without its cancellation
         if not all(math.isfinite(v) for v in v1x):
             return "non-finite variance"
         return ""

@@ -19,6 +19,7 @@ theta*(x) = x, F_W(x) = alpha x) and :class:`Empirical` (the eigenvalues of a gi
 
 from __future__ import annotations
 
+import math
 import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -65,6 +66,15 @@ class Spectrum(ABC):
         """tau E[1/(lambda + a tau)], eq. (60): the LMMSE variance of x in ML-VAMP."""
         return tau * self.stieltjes(-a * tau)
 
+    def lmmse_pair(self, a: float, tau: float) -> tuple[float, float]:
+        """(v, K) = (tau E[1/(lambda + a tau)], E[lambda/(lambda + a tau)]): the LMMSE variance
+        of eq. (60) and its complement K = 1 - a v, which ML-VAMP divides by (the extrinsic
+        precisions 1/v - a = K/v and the variance tau K/alpha of z). Subclasses compute K
+        directly: 1 - a v loses all its digits when a tau is far from the spectrum (an
+        observation drowned in noise, K ~ E lambda / (a tau))."""
+        v = self.lmmse(a, tau)
+        return v, 1.0 - a * v
+
     @abstractmethod
     def theta(self, x: float, guess: float | None = None) -> float:
         """The root theta*(x) of eq. (50a) on the branch continuous from theta*(0) = 0."""
@@ -96,6 +106,18 @@ class MarchenkoPastur(Spectrum):
         d = np.sqrt(b * b - 4.0 * s)
         # the two algebraically equal forms, chosen to avoid cancellation
         return float(2.0 / (d - b)) if b <= 0 else float((-b - d) / (2.0 * s))
+
+    def lmmse_pair(self, a: float, tau: float) -> tuple[float, float]:
+        """Closed forms: with c = a tau, b = 1 - c - alpha and d = sqrt(b^2 + 4c),
+        K = 1 - c G(-c) = 4 c alpha / ((d + b + 2c)(d - b)) when b <= 0, else
+        2 alpha / (2 - b + d) (both free of cancellation)."""
+        c = a * tau
+        G = self.stieltjes(-c)
+        b = 1.0 - c - self.alpha
+        d = math.sqrt(b * b + 4.0 * c)
+        K = (4.0 * c * self.alpha / ((d + b + 2.0 * c) * (d - b)) if b <= 0
+             else 2.0 * self.alpha / (2.0 - b + d))
+        return tau * G, K
 
     def theta(self, x: float, guess: float | None = None) -> float:
         return float(x)
@@ -187,6 +209,15 @@ class Empirical(Spectrum):
             raise ValueError(f"s must be < min eigenvalue {self._lam_min:g}, got {s!r}")
         # np.add.reduce / n is np.mean (same pairwise sum) without its Python overhead
         return float(np.add.reduce(1.0 / (self.eigvals - s))) / self.eigvals.size
+
+    def lmmse_pair(self, a: float, tau: float) -> tuple[float, float]:
+        c = a * tau
+        if -c >= self._lam_min:
+            raise ValueError(f"a tau must be > -{self._lam_min:g}, got {c!r}")
+        inv = 1.0 / (self.eigvals + c)
+        n = self.eigvals.size
+        return (tau * float(np.add.reduce(inv)) / n,
+                float(np.add.reduce(self.eigvals * inv)) / n)
 
     def _h(self, theta: float, x: float) -> float:
         c = (1.0 - theta) * (1.0 - self.alpha * theta)

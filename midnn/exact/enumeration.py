@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 
 from .. import _validate as check
 from ..activations import Activation, HardTanh, LeakyReLU, Linear, ReLU, Sign, Tanh
+from ..gaussian import expected_log_cosh
 from ..montecarlo import control_variate_mean
 from ..priors import Binary
 from ._checks import _weights
@@ -80,41 +81,15 @@ class ExactMCResult:
 # underflows to exactly 0 in float64, and every term is an exact multiple of _HARD / 2.
 _HARD = 1024.0
 
-# Quadrature for E log cosh(z + sigma xi): Gauss-Hermite (analytic integrand) when sigma is
-# small; for wider Gaussians E|U| in closed form plus Gauss-Legendre panels for the smooth,
-# fast-decaying remainder log1p(exp(-2|u|)) on each side of its kink at 0. Both are accurate to
-# ~1e-14 (checked against adaptive quadrature in the tests).
-_HERMITE_SIGMA_MAX = 0.5
-_PANEL_EDGES = np.array([0.0, 0.5, 1.0, 2.0, 3.0, 4.5, 6.0, 9.0, 12.0, 16.0, 20.0])
-
-
-def _legendre_panels() -> tuple[np.ndarray, np.ndarray]:
-    x, w = np.polynomial.legendre.leggauss(10)
-    a, b = _PANEL_EDGES[:-1], _PANEL_EDGES[1:]
-    nodes = ((b - a) / 2 * x[:, None] + (a + b) / 2).ravel()
-    wts = ((b - a) / 2 * w[:, None]).ravel()
-    return np.concatenate([nodes, -nodes]), np.concatenate([wts, wts])
-
-
 def _log_cosh(u: torch.Tensor) -> torch.Tensor:
     a = u.abs()
     return a + torch.log1p(torch.exp(-2.0 * a)) - math.log(2.0)
 
 
 def _expected_log_cosh(z: torch.Tensor, sigma: float) -> torch.Tensor:
-    """E log cosh(z + sigma xi), xi ~ N(0, 1), elementwise in z."""
-    if sigma <= _HERMITE_SIGMA_MAX:
-        x, w = np.polynomial.hermite_e.hermegauss(40)
-        x = torch.as_tensor(x, dtype=z.dtype)
-        w = torch.as_tensor(w / math.sqrt(2.0 * math.pi), dtype=z.dtype)
-        return _log_cosh(z[..., None] + sigma * x) @ w
-    nodes, wts = (torch.as_tensor(a, dtype=z.dtype) for a in _legendre_panels())
-    e_abs = (sigma * math.sqrt(2.0 / math.pi) * torch.exp(-0.5 * (z / sigma) ** 2)
-             + z * (1.0 - 2.0 * torch.special.ndtr(-z / sigma)))
-    dens = torch.exp(-0.5 * ((nodes - z[..., None]) / sigma) ** 2) / (
-        math.sqrt(2.0 * math.pi) * sigma)
-    rest = (dens * torch.log1p(torch.exp(-2.0 * nodes.abs()))) @ wts
-    return e_abs - math.log(2.0) + rest
+    """E log cosh(z + sigma xi), xi ~ N(0, 1), elementwise in z
+    (:func:`midnn.gaussian.expected_log_cosh`)."""
+    return torch.as_tensor(expected_log_cosh(z.numpy(), sigma), dtype=z.dtype)
 
 
 class _Output:
