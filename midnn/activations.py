@@ -29,7 +29,7 @@ from .channels import LinearChannel, PiecewiseLinearChannel, ScalarChannel, Tanh
 from .quadrature import hermite
 
 __all__ = ["Activation", "PiecewiseLinear", "Piece", "Linear", "ReLU", "LeakyReLU",
-           "HardTanh", "Sign", "Tanh", "ACTIVATIONS", "from_name"]
+           "HardTanh", "HardSigmoid", "Sign", "Tanh", "ACTIVATIONS", "from_name"]
 
 #: Every activation class by its ``name`` (filled by :meth:`Activation.__init_subclass__`).
 ACTIVATIONS: dict[str, type[Activation]] = {}
@@ -227,6 +227,26 @@ class HardTanh(PiecewiseLinear):
 
     def torch_f(self, h):
         return h.clamp(-self.threshold, self.threshold)
+
+
+@dataclass(frozen=True)
+class HardSigmoid(PiecewiseLinear):
+    """t = clip(u/6 + 1/2, 0, 1), u = z + ξ (``torch.nn.Hardsigmoid``): a piecewise-linear
+    activation that is neither odd nor of unit slope, with atoms at 0 and 1. It is the worked
+    example of ``docs/new_activation.md``: declaring the pieces is all its channel needs."""
+
+    noise: float = 0.0
+    name: ClassVar[str] = "hardsigmoid"
+
+    @property
+    def pieces(self):
+        return (Piece(-np.inf, -3.0, 0.0, 0.0), Piece(-3.0, 3.0, 1.0 / 6.0, 0.5),
+                Piece(3.0, np.inf, 0.0, 1.0))
+
+    def torch_f(self, h):
+        import torch.nn.functional as F  # noqa: N812 -- loaded already when h is a tensor
+
+        return F.hardsigmoid(h)
 
 
 @dataclass(frozen=True)

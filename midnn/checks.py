@@ -89,6 +89,12 @@ def _at_most(name: str, value: float, bound: float, atol: float) -> Check:
                  bool(excess <= atol))
 
 
+def _at_least(name: str, value: float, bound: float, atol: float) -> Check:
+    excess = max(bound - value, 0.0) if np.isfinite(value) else math.inf
+    return Check(name, float(value), float(bound), float(excess), float(atol),
+                 bool(excess <= atol))
+
+
 # ---------------------------------------------------------------------------- scalar identities
 def i_mmse(prior: Prior, snrs: Iterable[float] = (0.01, 0.5, 3.0, 30.0), *,
            step: float = 1e-5, rtol: float = 1e-5, atol: float = 1e-10) -> CheckTable:
@@ -104,12 +110,13 @@ def i_mmse(prior: Prior, snrs: Iterable[float] = (0.01, 0.5, 3.0, 30.0), *,
 
 def channel_identities(activation: Activation, rho_tilde: float,
                        points: Iterable[tuple[float, float]] = ((10.0, 0.25), (0.5, 0.4)),
-                       *, step: float = 1e-4, rtol: float = 1e-6,
+                       *, step: float = 1e-4, rtol: float = 1e-6, atol: float = 1e-12,
                        output_points: Iterable[float] = (0.05, 0.3)) -> CheckTable:
     """The updates of the scalar channel of ``activation`` at ``rho_tilde`` against central
     differences (relative step ``step``) of its terms of φ: for each (Ã, Ṽ) in ``points``,
     A = 2 ∂I/∂Ṽ (eq. 51) and V = 2 ∂I/∂Ã (eq. 54); for each Ṽ in ``output_points``,
-    A = 2 ∂H/∂Ṽ (eq. 52). ``rtol`` must exceed the quadrature error of I over the step."""
+    A = 2 ∂H/∂Ṽ (eq. 52). ``rtol`` must exceed the quadrature error of I over the step, and
+    ``atol`` the rounding error of the differences (~1e-16 / step)."""
     ch = activation.channel(rho_tilde)
     out = CheckTable()
     for A_t, V_t in points:
@@ -118,12 +125,12 @@ def channel_identities(activation: Activation, rho_tilde: float,
               - ch.hidden(A_t, V_t * (1 - step)).mutual_information) / (V_t * step)
         dA = (ch.hidden(A_t * (1 + step), V_t).mutual_information
               - ch.hidden(A_t * (1 - step), V_t).mutual_information) / (A_t * step)
-        out.append(_equal(f"hidden A = 2 dI/dV~ at ({A_t:g}, {V_t:g})", v.A, dV, rtol, 0.0))
-        out.append(_equal(f"hidden V = 2 dI/dA~ at ({A_t:g}, {V_t:g})", v.V, dA, rtol, 0.0))
+        out.append(_equal(f"hidden A = 2 dI/dṼ at ({A_t:g}, {V_t:g})", v.A, dV, rtol, atol))
+        out.append(_equal(f"hidden V = 2 dI/dÃ at ({A_t:g}, {V_t:g})", v.V, dA, rtol, atol))
     for V_t in output_points:
         dH = (ch.output_entropy(V_t * (1 + step))
               - ch.output_entropy(V_t * (1 - step))) / (V_t * step)
-        out.append(_equal(f"output A = 2 dH/dV~ at {V_t:g}", ch.output_A(V_t), dH, rtol, 0.0))
+        out.append(_equal(f"output A = 2 dH/dṼ at {V_t:g}", ch.output_A(V_t), dH, rtol, atol))
     return out
 
 
@@ -250,7 +257,7 @@ def invariants(model: Model, result: ReplicaResult | None = None, *,
         finite = bool(np.isfinite(H) and np.isfinite(I) and np.isfinite(result.mmse[l]))
         out.append(Check(f"finite values[{l + 1}]", float(finite), 1.0, float(not finite), 0.0,
                          finite))
-        out.append(_at_most(f"I[{l + 1}] >= 0", -I, 0.0, atol))
+        out.append(_at_least(f"I[{l + 1}] >= 0", I, 0.0, atol))
         if h_x is not None:
             out.append(_at_most(f"I[{l + 1}] <= H(X)", I, h_x, atol))
         act = model.layers[l].activation.with_noise(result.readout_noise[l])

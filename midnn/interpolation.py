@@ -461,7 +461,7 @@ def linear_replica_fixed_point(alpha1: float, alpha2: float, var: float = 1.0,
     Returns r1 = A~_1, V1, r2 = A~_2 (the SNR of the side channel on T_1 at t = 1), V2 =
     rho_2 - q_2 (MMSE of T_1), q2, rho2 and the entropy H(T_2)/n_0 (the potential).
     """
-    rho2 = var  # Marchenko-Pastur: rho~_1 = rho_1 = var, T_1 linear noiseless
+    rho2 = var  # Marchenko-Pastur: ρ̃_1 = rho_1 = var, T_1 linear noiseless
     V1, r2 = var, 0.0
     for _ in range(max_iter):
         V2 = 1.0 / (r2 + 1.0 / V1) if V1 > 0 else 0.0

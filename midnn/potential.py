@@ -73,7 +73,7 @@ def _spectral_F(spec: Spectrum, x: float, theta: float) -> float:
 def _noiseless_information(channel: ScalarChannel, V_tilde: float) -> float:
     """I(t; t | omega) = H(t | omega) of a layer whose output is exactly recovered.
 
-    Finite for a discrete t; zero when t is a deterministic function of omega (V~ = 0 and a
+    Finite for a discrete t; zero when t is a deterministic function of omega (Ṽ = 0 and a
     noiseless activation: the layer's input is itself exactly recovered, e.g. a discrete
     input seen through a noiseless hidden layer); infinite for a continuous t otherwise.
     """

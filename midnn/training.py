@@ -370,7 +370,7 @@ def train(net: USVNetwork, dataset, *, epochs: int = 10, lr: float = 0.01, batch
     warm_start : bool
         Start each replica solve from the previous checkpoint's fixed point (``init=``),
         default True. Warm and cold starts give the same values (the solver's convergence
-        test requires both V and A^ to settle); warm starts are several times cheaper.
+        test requires both V and Ã to settle); warm starts are several times cheaper.
     track : bool
         False skips all information tracking (for timing the bare training).
     seed : int

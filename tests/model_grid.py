@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from midnn import Layer, Model
-from midnn.activations import HardTanh, LeakyReLU, Linear, ReLU, Sign, Tanh
+from midnn.activations import HardSigmoid, HardTanh, LeakyReLU, Linear, ReLU, Sign, Tanh
 from midnn.priors import Binary, GaussBernoulli, Gaussian
 from midnn.spectra import Empirical, MarchenkoPastur
 
@@ -42,13 +42,15 @@ def random_model(rng: np.random.Generator, max_layers: int = 3) -> Model:
 
 
 def _activation(rng: np.random.Generator, noise: float, output: bool):
-    kinds = ["linear", "relu", "leaky_relu", "hardtanh", "tanh"] + (["sign"] if output else [])
+    kinds = (["linear", "relu", "leaky_relu", "hardtanh", "hardsigmoid", "tanh"]
+             + (["sign"] if output else []))
     kind = kinds[rng.integers(len(kinds))]
     if kind == "leaky_relu":
         return LeakyReLU(noise, slope=float(rng.uniform(0.0, 1.0)))
     if kind == "hardtanh":
         return HardTanh(noise, threshold=float(10 ** rng.uniform(-0.5, 0.5)))
-    return {"linear": Linear, "relu": ReLU, "tanh": Tanh, "sign": Sign}[kind](noise)
+    return {"linear": Linear, "relu": ReLU, "tanh": Tanh, "sign": Sign,
+            "hardsigmoid": HardSigmoid}[kind](noise)
 
 
 def _spectrum(rng: np.random.Generator, alpha: float, n_in: int = 60):

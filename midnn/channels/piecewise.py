@@ -68,18 +68,17 @@ _LEGENDRE_PLAIN = 16
 #: Half-width, in standard deviations, of the supports of the outer rules.
 _REACH = 10.5
 #: Nodes of the hidden-channel rules with weights below this fraction of the largest are
-#: dropped: they move I, A and V by < 1e-12 relative (measured over the hidden-channel
-#: test points; 1e-18 and 1e-14 agree to 3e-13) and are 15-25% of the nodes.
+#: dropped: the integrands are at most polynomial in the tails, so these nodes move I, A and
+#: V by < 1e-12 relative.
 _PRUNE = 1e-14
-#: Observations sharper than this (A^ v: variance of u over that of the observation noise)
+#: Observations sharper than this (Ã v: variance of u over that of the observation noise)
 #: get twice the inner orders and _SHARP_OUTER times the outer ones: log p(y | omega) then
 #: turns from an atom to a continuous piece within a few atom widths, and the posterior of u
-#: near a kink is narrow. On the benchmark grid this brings the change of every replica
-#: value under doubled orders from 1.5e-7 to 3e-9, for ~4% more run time. The screening
-#: rules (:func:`screening`) keep the plain orders: they only locate stationary points.
+#: near a kink is narrow. The screening rules keep the plain orders: they only locate
+#: stationary points.
 _SHARP = 10.0
 _SHARP_OUTER = 1.5
-#: (largest A^ v, linear-piece order, flat-piece order): the inner rules of the weaker
+#: (largest Ã v, linear-piece order, flat-piece order): the inner rules of the weaker
 #: observations (see :func:`_inner_orders`).
 _INNER_GRADES = ((0.03, 8, 8), (0.1, 8, 12), (0.5, 12, 16), (1.0, 12, 20))
 
@@ -94,28 +93,22 @@ def _order(n: int) -> int:
 
 
 def _outer_boost(sharpness: float) -> float:
-    """Multiplier of the outer (sinh-mapped) orders at A^ v = ``sharpness``."""
+    """Multiplier of the outer (sinh-mapped) orders at Ã v = ``sharpness``."""
     return 1.0 if sharpness <= _SHARP or _screening_active() else _SHARP_OUTER
 
 
 def _inner_orders(sharpness: float) -> tuple[int, int]:
-    """Gauss-Hermite orders (linear pieces, flat pieces) of the inner rules at A^ v =
+    """Gauss-Hermite orders (linear pieces, flat pieces) of the inner rules at Ã v =
     ``sharpness`` (before the screening and global multipliers).
 
     Graded by the sharpness: the inner integrands turn from an atom to a continuous piece
-    over a few observation widths 1/sqrt(A^), so they are smooth on the scale of the
-    Gauss-Hermite nodes when the observation is much noisier than u (A^ v small), and need
-    higher orders as it sharpens (_SHARP and above: doubled). The grades (_INNER_GRADES)
-    are the lowest orders that match (12, 24) against triple orders over 150-200 random
-    points per band of A^ v (ReLU, hard tanh, leaky ReLU; rho~ in [0.3, 2], V~ and noises
-    over 4-6 decades): < 1e-12 in I and < 3e-11 relative in A and V up to A^ v = 0.5
-    (as (12, 24)), 2e-12 and 1e-9 from 0.5 to 1 ((12, 24): 4e-13 and 2e-10; from 1 to 3
-    they are off by 5e-8). Lower ones lose: (8, 8) 1e-10 relative in A at A^ v ~ 0.1,
-    (8, 12) 8e-10 at 0.3, (12, 16) 3e-10 in V at 1 and 5e-8 in A at 2.
-    The screening rules keep the plain orders (halved by :func:`_order`): graded down to
-    (4, 4) they are too coarse to tell apart stationary points that differ by ~1e-5 in V
-    (random model 20 of seed 99: the uninformative start then ends at the neighbouring
-    frozen point, whose potential is 1.4e-5 higher).
+    over a few observation widths 1/sqrt(Ã), so they are smooth on the scale of the
+    Gauss-Hermite nodes when the observation is much noisier than u (Ã v small), and need
+    higher orders as it sharpens (_SHARP and above: doubled). Each grade of _INNER_GRADES
+    agrees with triple orders to < 1e-12 in I and < 1e-9 relative in A and V in its band
+    (``docs/decisions.md``). The screening rules keep the plain orders (halved by
+    :func:`_order`): graded further down they could not tell apart stationary points ~1e-5
+    apart in V.
     """
     if _screening_active():
         return _INNER_ORDER, _FLAT_INNER_ORDER
@@ -132,7 +125,7 @@ def _inner_orders(sharpness: float) -> tuple[int, int]:
 _CENTRE_PANELS = 2.0
 
 
-#: Precisions A^ above this are treated as a noiseless observation of t.
+#: Precisions Ã above this are treated as a noiseless observation of t.
 _A_INF = 1e300
 
 
@@ -152,9 +145,13 @@ def _mirror_modes(pieces) -> list[str] | None:
 
 
 class PiecewiseLinearChannel(ScalarChannel):
-    """The scalar channel of a piecewise-linear activation (``activation.pieces``)."""
+    """The scalar channel of a piecewise-linear activation (``activation.pieces``).
 
-    def __init__(self, activation, rho_tilde: float):
+    ``symmetry=False`` integrates every piece of an odd activation in full instead of using
+    the mirror symmetry (:attr:`mirror_modes`); the values agree to rounding.
+    """
+
+    def __init__(self, activation, rho_tilde: float, *, symmetry: bool = True):
         super().__init__(activation, rho_tilde)
         pieces = activation.pieces
         self._lo = np.array([p.lo for p in pieces])
@@ -168,10 +165,17 @@ class PiecewiseLinearChannel(ScalarChannel):
         self._two_atoms = len(pieces) == 2 and bool(np.all(self._a == 0))
         #: per piece, for an odd activation (f(-u) = -f(u), e.g. hard tanh): "skip",
         #: "half" or "double" (see :meth:`_hidden_nodes`); None otherwise
-        self._mirror = _mirror_modes(pieces)
+        self._mirror = _mirror_modes(pieces) if symmetry else None
+
+    @property
+    def mirror_modes(self) -> tuple[str, ...] | None:
+        """Per piece of an odd activation: "skip" (below the middle), "half" (the middle piece,
+        integrated over its half mu > 0) or "double" (above); None when the symmetry is not
+        used."""
+        return None if self._mirror is None else tuple(self._mirror)
 
     def _output(self, m: float, v: float) -> tuple[float, float]:
-        """H(t | omega) and A = 2 dH/dV~ for a piecewise-linear activation, omega ~ N(0, m),
+        """H(t | omega) and A = 2 dH/dṼ for a piecewise-linear activation, omega ~ N(0, m),
         u = omega + xi, xi ~ N(0, v).
 
         A linear piece t = a u + b on [lo, hi] contributes E_omega[P (log(2 pi v)/2 + log|a|
@@ -316,11 +320,11 @@ class PiecewiseLinearChannel(ScalarChannel):
         posterior of u on a linear piece at the nodes start:stop of its own rule.
 
         * Flat piece (t = b): omega ~ N(0, m) with the window P(u in piece | omega)
-          (scale sqrt(v)) outermost, y = b + xi'/sqrt(A^) inner (Gauss-Hermite).
+          (scale sqrt(v)) outermost, y = b + xi'/sqrt(Ã) inner (Gauss-Hermite).
         * Linear piece (t = a u + b): the unconstrained posterior mean of u,
-          mu = omega + c (y - a omega - b), c = a v / (a^2 v + 1/A^), is Gaussian with
-          variance m + a^2 v^2/(a^2 v + 1/A^) and the probability that u | (y, omega) falls in
-          the piece is the window of scale s = sqrt(v / (1 + a^2 v A^)); mu is outermost and
+          mu = omega + c (y - a omega - b), c = a v / (a^2 v + 1/Ã), is Gaussian with
+          variance m + a^2 v^2/(a^2 v + 1/Ã) and the probability that u | (y, omega) falls in
+          the piece is the window of scale s = sqrt(v / (1 + a^2 v Ã)); mu is outermost and
           omega | mu (Gaussian) inner. The truncation to the piece is thereby a smooth weight
           resolved by the outer rule, and the 3-D law (omega, u, xi') is integrated in 2-D.
           As the posterior of u given (y, omega) is N(mu, s^2) truncated to the piece, its
@@ -428,7 +432,7 @@ class PiecewiseLinearChannel(ScalarChannel):
         """log p(y|omega) and the posterior moments of t and u - omega given (y, omega).
 
         Piece j contributes p_j(y|omega): for a flat piece (t = b) P(u in piece | omega)
-        N(y; b, 1/A^); for a linear piece N(y; a omega + b, a^2 v + 1/A^) times the posterior
+        N(y; b, 1/Ã); for a linear piece N(y; a omega + b, a^2 v + 1/Ã) times the posterior
         probability that u | y, omega ~ N(mu, s2) falls in the piece. The flat pieces'
         P(u in piece | omega) is computed once per distinct omega when ``omega_unique`` and
         ``index`` (omega = omega_unique[index]) are given; a linear piece's truncated-normal
@@ -504,9 +508,9 @@ class PiecewiseLinearChannel(ScalarChannel):
         for u > k, e.g. sign), reduced to logistic-normal averages.
 
         Given omega, t = b2 with probability P2 = Phi((omega - k)/sqrt(v)) (P1 = 1 - P2) and
-        the posterior log-odds of t = b2 given y is lambda = l + A^ D (y - (b1 + b2)/2), with
+        the posterior log-odds of t = b2 given y is lambda = l + Ã D (y - (b1 + b2)/2), with
         l = log(P2/P1) and D = b2 - b1. Given t, lambda is Gaussian with variance
-        kappa = A^ D^2 and mean l +- kappa/2, and the density q of lambda satisfies
+        kappa = Ã D^2 and mean l +- kappa/2, and the density q of lambda satisfies
         q(lambda) sigma(lambda) sigma(-lambda) = P1 N(lambda; l - kappa/2, kappa) sigma(lambda).
         Hence, with F, G the logistic-normal averages of softplus and sigma (spread
         sqrt(kappa), :func:`logistic_normal`):
@@ -521,12 +525,12 @@ class PiecewiseLinearChannel(ScalarChannel):
           divides by the larger probability; for kappa <= 2.25, where it is O(kappa), as
           E[1 - sigma(|l| + d)/sigma(|l|)], d ~ N(-kappa/2, kappa), with the difference
           written through sinh(d/2) (relative rounding error ~1e-16/sqrt(kappa): 1e-12 at
-          A^ = 1e-8, where the plain difference would lose 8 digits).
+          Ã = 1e-8, where the plain difference would lose 8 digits).
 
         The outer average over omega ~ N(0, m) is a composite Gauss-Legendre rule with panels
         refined at the centre (scale sqrt(m)) and at the kink (scale sqrt(v))
         (:func:`~midnn.quadrature.panel_rule`, sparse edges). Cost: ~0.4 ms per call.
-        Measured over 60 points with A^ in [0.1, 1e4], V~/rho~ in [1e-4, 0.9], rho~ in
+        Measured over 60 points with Ã in [0.1, 1e4], Ṽ/ρ̃ in [1e-4, 0.9], ρ̃ in
         [0.5, 2], noise in [0, 0.3]: doubling every order moves I by < 1e-13 and A, V by
         < 1e-12 relative; I agrees with nested adaptive quadrature to < 2e-11 (the
         reference's own accuracy); A and V agree with central finite differences of I to the

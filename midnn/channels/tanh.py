@@ -47,13 +47,13 @@ class TanhChannel(ScalarChannel):
 
     def _hidden(self, A_tilde: float, m: float, v: float) -> HiddenValues:
         """Hidden tanh channel: u ~ N(0, m+v) outermost (Gauss-Hermite, tanh is smooth),
-        omega | u and xi' inner, and p(y | omega) = int N(u'; omega, v) N(y; tanh u', 1/A^)
+        omega | u and xi' inner, and p(y | omega) = int N(u'; omega, v) N(y; tanh u', 1/Ã)
         du' by sinh-mapped Gauss-Legendre rules on both sides of the posterior mode of u'
         (a few vectorized Newton steps started at the u that generated y), clustered at the
         width 1/sqrt(curvature) of the posterior peak and reaching 10.5 sqrt(v) from omega,
         so that a skewed or saturated posterior (tanh flattens) is integrated as well as a
         Gaussian one. Doubling the orders moves I by ~1e-8..3e-6 (the outer rule in u limits
-        it at sharp observations, A^ ~ 1e3)."""
+        it at sharp observations, Ã ~ 1e3)."""
         A_tilde = min(A_tilde, _A_INF)
         su = np.sqrt(m + v)
         kappa = m / (m + v)
