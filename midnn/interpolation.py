@@ -1,6 +1,6 @@
 r"""Adaptive interpolation for the two-layer network (Theorem 1), exact in the Gaussian-linear case.
 
-The proof of Theorem 1 (digest section 4.2) interpolates between the true two-layer model
+The proof of Theorem 1 of the paper interpolates between the true two-layer model
 (t = 0) and a decoupled model (t = 1) in which the second layer W_2 has been replaced by a
 scalar Gaussian channel per output component plus a Gaussian side observation of T_1:
 
@@ -455,8 +455,8 @@ def adaptive_sum_rule(path: GaussianPath | BinaryPath, dR1: Callable[[float], fl
 def linear_replica_fixed_point(alpha1: float, alpha2: float, var: float = 1.0,
                                delta2: float = 0.1, tol: float = 1e-14,
                                max_iter: int = 100_000) -> dict[str, float]:
-    """Replica fixed point of the Gaussian-weights potential (digest 4.1) for the two-layer
-    linear network X ~ N(0, var I) -> T_1 = W_1 X (noiseless) -> T_2 = W_2 T_1 + noise.
+    """Replica fixed point of the Gaussian-weights potential (``docs/derivations.md``) for the
+    two-layer linear network X ~ N(0, var I) -> T_1 = W_1 X (noiseless) -> T_2 = W_2 T_1 + noise.
 
     Returns r1 = A~_1, V1, r2 = A~_2 (the SNR of the side channel on T_1 at t = 1), V2 =
     rho_2 - q_2 (MMSE of T_1), q2, rho2 and the entropy H(T_2)/n_0 (the potential).

@@ -1,4 +1,4 @@
-"""Separable priors P_0 of the input X (digest section 1.3) and their scalar Gaussian channel.
+"""Separable priors P_0 of the input X (eq. 1) and their scalar Gaussian channel.
 
 Every prior exposes the two functions of the scalar channel y = x + xi / sqrt(A),
 xi ~ N(0, 1), that enter the replica potential (eq. 3):

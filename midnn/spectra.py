@@ -1,4 +1,4 @@
-"""Spectra of W^T W for orthogonally invariant weight matrices (digest section 1.4, eq. 6).
+"""Spectra of W^T W for orthogonally invariant weight matrices (eq. 6 and eq. 60).
 
 A layer W in R^{n_out x n_in} enters the replica formula only through
 

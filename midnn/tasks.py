@@ -8,7 +8,7 @@ samples (X, T_l) pairs from it, and gives the ground truth I(X; T_l) and H(T_l) 
 replica formula evaluated with the *empirical* spectra of the actual matrices
 (:class:`midnn.spectra.Empirical`), and, for linear networks with a Gaussian input, the exact
 log-determinant values of :func:`midnn.exact.linear_gaussian`.  This is the setting of the
-paper's Figure 2 (digest section 5.3): a benchmark of non-parametric MI estimators
+paper's Figure 2: a benchmark of non-parametric MI estimators
 (:mod:`midnn.estimators`) on deep, high-dimensional data with a known answer.
 
 Noise and observed layers

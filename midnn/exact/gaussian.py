@@ -121,7 +121,7 @@ def linear_gaussian(
 
     The network is T_l = W_l T_{l-1} + xi_l, xi_l ~ N(0, Delta_l I_{n_l}), T_0 = X with
     X ~ N(mean, var I_{n_0}) (the mean is irrelevant) or X ~ N(0, ``input_cov``). With
-    Sigma_l the covariance of T_l and C_l the covariance of T_l given X (digest section 4.3),
+    Sigma_l the covariance of T_l and C_l the covariance of T_l given X (``docs/derivations.md``),
 
     .. math::
 
@@ -254,7 +254,7 @@ def linear_gaussian_generative(
 
     The latent code Y ~ N(0, var I_{n_Y}) is decoded into the network input
     X = W_dec Y + xi_dec, xi_dec ~ N(0, Delta_dec I_{n_X}), W_dec of shape (n_X, n_Y)
-    (digest section 4.3), so that Sigma_X = var W_dec W_dec^T + Delta_dec I. The network
+    (``docs/derivations.md``), so that Sigma_X = var W_dec W_dec^T + Delta_dec I. The network
     X -> T_1 -> ... -> T_L is then evaluated exactly as in :func:`linear_gaussian`.
 
     Parameters
