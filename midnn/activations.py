@@ -61,8 +61,13 @@ class Activation:
         if cls.__dict__.get("name") is not None:
             ACTIVATIONS[cls.name] = cls
 
+    #: Validators of the parameters besides ``noise``: name -> check(name, value) -> value.
+    parameter_checks: ClassVar[dict] = {}
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "noise", check.noise("noise", self.noise))
+        for field_name, validate in self.parameter_checks.items():
+            object.__setattr__(self, field_name, validate(field_name, getattr(self, field_name)))
 
     def f(self, h: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         """The activation function on a NumPy array."""
@@ -161,10 +166,7 @@ class LeakyReLU(PiecewiseLinear):
     _: KW_ONLY
     slope: float = 0.01
     name: ClassVar[str] = "leaky_relu"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(self, "slope", check.real("slope", self.slope, low=0.0, high=1.0))
+    parameter_checks: ClassVar[dict] = {"slope": check.probability}
 
     @property
     def pieces(self):
@@ -212,10 +214,7 @@ class HardTanh(PiecewiseLinear):
     _: KW_ONLY
     threshold: float = 1.0
     name: ClassVar[str] = "hardtanh"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(self, "threshold", check.positive("threshold", self.threshold))
+    parameter_checks: ClassVar[dict] = {"threshold": check.positive}
 
     @property
     def pieces(self):

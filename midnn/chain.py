@@ -17,13 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .channels import ScalarChannel
-from .spectra import Spectrum, alpha_tilde
+from .spectra import Spectrum, WidthRatios
 
 __all__ = ["Chain", "State", "ChannelPrior"]
 
 
 @dataclass
-class Chain:
+class Chain(WidthRatios):
     """prior -> layer_1 -> ... -> layer_L: ``spectra[k]`` and ``channels[k]`` describe layer
     k+1 (0-based lists)."""
 
@@ -45,14 +45,6 @@ class Chain:
     @property
     def n_layers(self) -> int:
         return len(self.spectra)
-
-    @property
-    def alphas(self) -> np.ndarray:
-        return np.array([s.alpha for s in self.spectra])
-
-    @property
-    def alpha_tilde(self) -> np.ndarray:
-        return alpha_tilde(self.alphas)
 
     @property
     def rho(self) -> np.ndarray:

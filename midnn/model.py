@@ -10,7 +10,7 @@ import numpy as np
 from . import _validate as check
 from .activations import Activation
 from .priors import Prior
-from .spectra import Spectrum, alpha_tilde
+from .spectra import Spectrum, WidthRatios
 
 __all__ = ["Layer", "Model"]
 
@@ -34,7 +34,7 @@ class Layer:
 
 
 @dataclass(frozen=True)
-class Model:
+class Model(WidthRatios):
     """The prior P_0 of the components of X and the layers (eq. 1).
 
     Derived quantities in the paper's notation (section 2): ``alphas[k-1]`` = α_k =
@@ -64,12 +64,9 @@ class Model:
         return len(self.layers)
 
     @property
-    def alphas(self) -> np.ndarray:
-        return np.array([layer.alpha for layer in self.layers])
-
-    @property
-    def alpha_tilde(self) -> np.ndarray:
-        return alpha_tilde(self.alphas)
+    def spectra(self) -> list[Spectrum]:
+        """The spectrum of every layer."""
+        return [layer.spectrum for layer in self.layers]
 
     def second_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """(ρ, ρ̃): see the class docstring (propagated layer by layer, section 2)."""

@@ -30,7 +30,7 @@ from scipy.optimize import brentq
 from . import _validate as check
 
 __all__ = ["Spectrum", "MarchenkoPastur", "Empirical", "ThetaError", "alpha_tilde",
-           "ZeroEigenvalueWarning"]
+           "WidthRatios", "ZeroEigenvalueWarning"]
 
 
 class ZeroEigenvalueWarning(UserWarning):
@@ -42,6 +42,19 @@ class ZeroEigenvalueWarning(UserWarning):
 def alpha_tilde(alphas) -> np.ndarray:
     """α̃_k = n_k / n_0 = α_1 ... α_k for k = 0..L (α̃_0 = 1), from α_k = n_k / n_{k-1}."""
     return np.concatenate([[1.0], np.cumprod(np.asarray(alphas, dtype=float))])
+
+
+class WidthRatios:
+    """``alphas`` (α_k = n_k/n_{k-1}) and ``alpha_tilde`` (α̃_k = n_k/n_0) of anything with a
+    ``spectra`` sequence (a model, a chain)."""
+
+    @property
+    def alphas(self) -> np.ndarray:
+        return np.array([s.alpha for s in self.spectra])
+
+    @property
+    def alpha_tilde(self) -> np.ndarray:
+        return alpha_tilde(self.alphas)
 
 
 class ThetaError(ArithmeticError):

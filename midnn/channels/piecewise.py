@@ -144,6 +144,58 @@ def _mirror_modes(pieces) -> list[str] | None:
             for j in range(n)]
 
 
+def _flat_nodes(lo, hi, b, A_tilde, sv, rule, z_flat, w_flat, mode):
+    """Nodes of a flat piece t = b on [lo, hi]: the outer omega (its window rule ``rule``, or
+    omega = 0 when m = 0) and the inner y = b + xi'/sqrt(Ã). Returns (omega, y, weight),
+    omega once per outer node, y and the weights per (outer, inner) node."""
+    if rule is not None:
+        om, wo, *_ = rule
+    else:
+        logW, _, _ = truncated(lo, hi, np.array([lo / sv]), np.array([hi / sv]))
+        om, wo = np.zeros(1), np.exp(logW)
+    if mode == "double":
+        wo = 2.0 * wo
+    obs = b + z_flat / math.sqrt(A_tilde)
+    return om, obs[None, :].repeat(om.size, axis=0).ravel(), (wo[:, None] * w_flat).ravel()
+
+
+def _linear_nodes(a, b, par, rule, m, z_lin, w_lin, mode):
+    """Nodes of a linear piece t = a u + b: the outer posterior mean mu (its window rule)
+    and the inner omega | mu. Returns (omega, y, weight, (log Z, m1, s2)) per node, the
+    truncated-normal moments of the posterior of u at these nodes being the window's."""
+    var_y, c, var_mu = par
+    mu, wmu, logz, m1, s2, factor = rule  # factor 2: the mu > 0 half
+    if mode == "double":
+        factor = 2.0
+    if factor != 1.0:
+        wmu = factor * wmu
+    if m > 0:
+        k = z_lin.size
+        sm, sd_mu, sd_y = math.sqrt(m), math.sqrt(var_mu), math.sqrt(var_y)
+        om = ((m / var_mu) * mu[:, None] + (sm * abs(c) * sd_y / sd_mu) * z_lin).ravel()
+        resid = ((c * var_y / var_mu) * mu[:, None]
+                 - (sm * sd_y / sd_mu * math.copysign(1.0, c)) * z_lin).ravel()
+        w = (wmu[:, None] * w_lin).ravel()
+        logz, m1, s2 = logz.repeat(k), m1.repeat(k), s2.repeat(k)
+    else:
+        om = np.zeros(mu.size)
+        resid = mu / c
+        w = wmu
+    y = (om if a == 1.0 and b == 0.0 else a * om + b) + resid
+    return om, y, w, (logz, m1, s2)
+
+
+def _kept_block(blk, keep: np.ndarray):
+    """A linear piece's ``(start, stop, log Z, m1, s2)`` after pruning the nodes not in
+    ``keep`` (None for a flat piece)."""
+    if blk is None:
+        return None
+    start, stop, *moments = blk
+    sel = keep[start:stop]
+    first = int(np.count_nonzero(keep[:start]))
+    return (first, first + int(np.count_nonzero(sel)), *(x[sel] for x in moments))
+
+
 class PiecewiseLinearChannel(ScalarChannel):
     """The scalar channel of a piecewise-linear activation (``activation.pieces``).
 
@@ -331,7 +383,6 @@ class PiecewiseLinearChannel(ScalarChannel):
           moments at these nodes are the window's, computed once per outer node.
         """
         sv = math.sqrt(v)
-        sm = math.sqrt(m)
         n_lin, n_flat = _inner_orders(A_tilde * v)
         z_lin, w_lin = hermite(_order(n_lin))
         z_flat, w_flat = hermite(_order(n_flat))
@@ -339,7 +390,46 @@ class PiecewiseLinearChannel(ScalarChannel):
         # (omega, y) -> (-omega, -y), and so are the rules: the pieces below the middle are
         # skipped, those above it counted twice, a middle piece integrated over mu > 0 twice
         modes = self._mirror or ["full"] * len(self._a)
-        # the outer rule of every piece (one batched call); None: omega = 0 (m = 0, flat)
+        specs, params, halves = self._outer_specs(A_tilde, m, v, modes)
+        rules = iter(self._window_rules(specs, _outer_boost(A_tilde * v), halves))
+        ys, oms, ws, uniq, inv, own = [], [], [], [], [], []
+        n_uniq = n_nodes = 0
+        for lo, hi, a, b, par, mode in zip(self._lo, self._hi, self._a, self._b, params,
+                                           modes, strict=True):
+            if mode == "skip":
+                own.append(None)
+                continue
+            if par is None:
+                rule = next(rules) if m > 0 else None
+                om, y, w = _flat_nodes(lo, hi, b, A_tilde, sv, rule, z_flat, w_flat, mode)
+                k = z_flat.size
+                inv.append(np.arange(n_uniq, n_uniq + om.size).repeat(k))
+                ys.append(y)
+                oms.append(om.repeat(k))
+                own.append(None)
+            else:
+                om, y, w, moments = _linear_nodes(a, b, par, next(rules), m, z_lin, w_lin, mode)
+                inv.append(np.arange(n_uniq, n_uniq + om.size))
+                ys.append(y)
+                oms.append(om)
+                own.append((n_nodes, n_nodes + om.size, *moments))
+            ws.append(w)
+            uniq.append(om)
+            n_uniq += om.size
+            n_nodes += ys[-1].size
+        y, omega, w, index = (np.concatenate(ys), np.concatenate(oms), np.concatenate(ws),
+                              np.concatenate(inv))
+        # nodes far in the Gaussian tails carry a negligible mass (the integrands are at most
+        # polynomial there): dropping them saves 15-25% of the work
+        keep = w > _PRUNE * np.maximum.reduce(w)
+        return (y[keep], omega[keep], w[keep], np.concatenate(uniq), index[keep],
+                [_kept_block(blk, keep) for blk in own])
+
+    def _outer_specs(self, A_tilde: float, m: float, v: float, modes):
+        """The window rule of every piece, batched (:meth:`_window_rules`): ``(specs,
+        params, halves)``, with ``params`` per piece None (flat, or skipped) or (var_y, c,
+        var_mu) of a linear piece (see :meth:`_hidden_nodes`)."""
+        sv, sm = math.sqrt(v), math.sqrt(m)
         specs, params, halves = [], [], []
         for lo, hi, a, mode in zip(self._lo, self._hi, self._a, modes, strict=True):
             if mode == "skip":
@@ -357,74 +447,7 @@ class PiecewiseLinearChannel(ScalarChannel):
             params.append((var_y, c, var_mu))
             specs.append((lo, hi, math.sqrt(v / (A_tilde * var_y)), math.sqrt(var_mu)))
             halves.append(mode == "half")
-        rules = iter(self._window_rules(specs, _outer_boost(A_tilde * v), halves))
-        ys, oms, ws, uniq, inv, own = [], [], [], [], [], []
-        n_uniq = n_nodes = 0
-        for lo, hi, a, b, par, mode in zip(self._lo, self._hi, self._a, self._b, params,
-                                           modes, strict=True):
-            if mode == "skip":
-                own.append(None)
-                continue
-            if par is None:
-                if m > 0:
-                    om, wo, *_ = next(rules)
-                else:
-                    logW, _, _ = truncated(lo, hi, np.array([lo / sv]), np.array([hi / sv]))
-                    om, wo = np.zeros(1), np.exp(logW)
-                if mode == "double":
-                    wo = 2.0 * wo
-                k = z_flat.size
-                obs = b + z_flat / math.sqrt(A_tilde)
-                ys.append(obs[None, :].repeat(om.size, axis=0).ravel())
-                oms.append(om.repeat(k))
-                ws.append((wo[:, None] * w_flat).ravel())
-                uniq.append(om)
-                inv.append(np.arange(n_uniq, n_uniq + om.size).repeat(k))
-                n_uniq += om.size
-                n_nodes += om.size * k
-                own.append(None)
-                continue
-            var_y, c, var_mu = par
-            mu, wmu, logz, m1, s2, factor = next(rules)  # factor 2: the mu > 0 half
-            if mode == "double":
-                factor = 2.0
-            if factor != 1.0:
-                wmu = factor * wmu
-            if m > 0:
-                k = z_lin.size
-                sd_mu = math.sqrt(var_mu)
-                om = ((m / var_mu) * mu[:, None]
-                      + (sm * abs(c) * math.sqrt(var_y) / sd_mu) * z_lin).ravel()
-                resid = ((c * var_y / var_mu) * mu[:, None]
-                         - (sm * math.sqrt(var_y) / sd_mu * math.copysign(1.0, c)) * z_lin).ravel()
-                w = (wmu[:, None] * w_lin).ravel()
-                logz, m1, s2 = logz.repeat(k), m1.repeat(k), s2.repeat(k)
-            else:
-                om = np.zeros(mu.size)
-                resid = mu / c
-                w = wmu
-            ys.append((om if a == 1.0 and b == 0.0 else a * om + b) + resid)
-            oms.append(om)
-            ws.append(w)
-            uniq.append(om)
-            inv.append(np.arange(n_uniq, n_uniq + om.size))
-            own.append((n_nodes, n_nodes + om.size, logz, m1, s2))
-            n_uniq += om.size
-            n_nodes += om.size
-        y, omega, w, index = (np.concatenate(ys), np.concatenate(oms), np.concatenate(ws),
-                              np.concatenate(inv))
-        # nodes far in the Gaussian tails carry a negligible mass (the integrands are at most
-        # polynomial there): dropping them saves 15-25% of the work
-        keep = w > _PRUNE * np.maximum.reduce(w)
-        blocks = []
-        for blk in own:
-            if blk is not None:
-                start, stop, *moments = blk
-                sel = keep[start:stop]
-                first = int(np.count_nonzero(keep[:start]))
-                blk = (first, first + int(np.count_nonzero(sel)), *(x[sel] for x in moments))
-            blocks.append(blk)
-        return y[keep], omega[keep], w[keep], np.concatenate(uniq), index[keep], blocks
+        return specs, params, halves
 
     def _posterior(self, y: np.ndarray, omega: np.ndarray, A_tilde: float, v: float,
                    omega_unique: np.ndarray | None = None, index: np.ndarray | None = None,

@@ -554,24 +554,3 @@ def _gaussian_control(u: torch.Tensor, z: torch.Tensor, mean: torch.Tensor, cov:
     log_marg = -0.5 * (w * w).sum(0) - 0.5 * (n * _LOG_2PI + logdet)
     log_cond = -((u - z) ** 2).sum(1) / (2 * v) - 0.5 * n * (_LOG_2PI + math.log(v))
     return (log_cond - log_marg).numpy(), 0.5 * (logdet - n * math.log(v))
-
-
-def _gaussian_control(u: torch.Tensor, z: torch.Tensor, mean: torch.Tensor, cov: torch.Tensor,
-                      v: float) -> tuple[np.ndarray, float]:
-    """log N(u; z, v I) - log N(u; E z, Cov z + v I) per sample, and its exact expectation.
-
-    Under the true joint law of (X, U) the expectation is I_G = 1/2 log det(I + Cov z / v): the
-    mutual information of the Gaussian channel with the same first two moments, an upper bound
-    on I(X; U) (the Gaussian maximizes the entropy at fixed covariance).
-    """
-    n = u.shape[1]
-    sigma = cov.clone()
-    sigma.diagonal().add_(v)
-    chol = torch.linalg.cholesky(sigma)
-    logdet = 2.0 * float(torch.log(torch.diagonal(chol)).sum())
-    w = torch.linalg.solve_triangular(chol, (u - mean).T, upper=False)
-    log_marg = -0.5 * (w * w).sum(0) - 0.5 * (n * _LOG_2PI + logdet)
-    log_cond = -((u - z) ** 2).sum(1) / (2 * v) - 0.5 * n * (_LOG_2PI + math.log(v))
-    return (log_cond - log_marg).numpy(), 0.5 * (logdet - n * math.log(v))
-
-
