@@ -34,14 +34,15 @@ from .model import Model
 from .precision import Precision, using
 from .search import SOLVERS, MultiStartSearch
 from .solvers import SolveInfo
+from .units import MMSE_PER_COMPONENT, NATS_PER_N0
 
 __all__ = ["replica", "replica_trajectory", "ReplicaResult", "ConvergenceWarning", "UNIT"]
 
-#: The unit of every entropy and mutual information of the package.
-UNIT = "nats per input unit (n_0)"
+#: The unit of every entropy and mutual information of the package (:mod:`midnn.units`).
+UNIT = NATS_PER_N0
 _QUANTITIES = ("entropy", "mutual_information", "conditional_entropy", "mmse")
 _UNITS = {"entropy": UNIT, "mutual_information": UNIT, "conditional_entropy": UNIT,
-          "mmse": "mean squared error per component of X", "iterations": "sweeps"}
+          "mmse": MMSE_PER_COMPONENT, "iterations": "sweeps"}
 
 
 class ConvergenceWarning(RuntimeWarning):

@@ -167,18 +167,22 @@ class FixedPoint:
         s = init.copy()
         history = [] if trace else None
         it = 0
-        try:
-            for it in range(1, max_iter + 1):
-                V_old, At_old = s.V.copy(), s.A_tilde.copy()
-                self.sweep(s)
-                if not np.all(np.isfinite(s.V)) or np.any(s.V < 0):
-                    return SolveInfo(s, False, it, self.name, message="non-finite variance")
-                if trace:
-                    history.append(s.copy())
-                if it > 1 and _iterates_settled(s.V, V_old, s.A_tilde, At_old, tol):
-                    return SolveInfo(s, True, it, self.name, trace=history)
-        except ThetaError as err:
-            return SolveInfo(s, False, it, self.name, message=str(err), trace=history)
+        # an inadmissible iterate (an infinite or zero A) is detected by the finiteness test
+        # below and reported as non-convergence; it must not leak floating-point warnings
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            try:
+                for it in range(1, max_iter + 1):
+                    V_old, At_old = s.V.copy(), s.A_tilde.copy()
+                    self.sweep(s)
+                    if not np.all(np.isfinite(s.V)) or np.any(s.V < 0):
+                        return SolveInfo(s, False, it, self.name,
+                                         message="non-finite variance")
+                    if trace:
+                        history.append(s.copy())
+                    if it > 1 and _iterates_settled(s.V, V_old, s.A_tilde, At_old, tol):
+                        return SolveInfo(s, True, it, self.name, trace=history)
+            except ThetaError as err:
+                return SolveInfo(s, False, it, self.name, message=str(err), trace=history)
         return SolveInfo(s, False, max_iter, self.name, message="max_iter reached",
                          trace=history)
 

@@ -50,9 +50,10 @@ from .exact import ExactResult, linear_gaussian
 from .model import Layer, Model
 from .priors import Gaussian, Prior
 from .replica import ReplicaResult, replica
+from .sampling import propagate
 from .spectra import Empirical
 
-__all__ = ["Task", "TaskSample", "make_activation", "estimate_mi"]
+__all__ = ["Task", "TaskSample", "LayerSampler", "make_activation", "estimate_mi"]
 
 
 def make_activation(spec, noise: float = 0.0) -> Activation:
@@ -151,8 +152,7 @@ class Task:
                                                   strict=True)]
         self.model = Model(prior, [Layer(Empirical.from_matrix(W), a)
                                    for W, a in zip(self.weights, self.activations, strict=True)])
-        self._replica: dict = {}
-        self._last: ReplicaResult | None = None
+        self._replica: ReplicaResult | None = None
 
     # ------------------------------------------------------------------ description
     @property
@@ -189,12 +189,7 @@ class Task:
         n = _int_at_least("n_samples", n_samples, 1)
         g = np.random.default_rng(rng)
         x = self.prior.sample((n, self.n0), g)
-        t, clean, prev = [], [], x
-        for W, act in zip(self.weights, self.activations, strict=True):
-            z = prev @ W.T
-            clean.append(act.f(z))
-            prev = act.sample(z, g) if act.noise > 0 else clean[-1]
-            t.append(prev)
+        t, clean = propagate(x, self.weights, self.activations, g)
         return TaskSample(x, t, clean)
 
     def sample(self, n_samples: int, rng=None) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -204,17 +199,25 @@ class Task:
 
     # ------------------------------------------------------------------ ground truth
     def replica(self, **kwargs) -> ReplicaResult:
-        """Replica result of every layer, nats per n_0 (cached per keyword arguments).
+        """Replica result of every layer, nats per n_0.
 
-        ``kwargs`` go to :func:`midnn.replica` (``solver``, ``tol``, ``max_iter``); the
-        readout noise is the task's.  The ``true_*`` methods use the last result computed
-        (the default arguments if none was).
+        ``kwargs`` go to :func:`midnn.replica` (``solver``, ``tol``, ``init``,
+        ``readout_noise``, ...); the readout noise defaults to the task's. The result with
+        the default arguments is computed once and kept: it is the ground truth of the
+        ``true_*`` methods and of the samplers.
         """
-        key = tuple(sorted(kwargs.items()))
-        if key not in self._replica:
-            self._replica[key] = replica(self.model, readout_noise=self.readout_noise, **kwargs)
-        self._last = self._replica[key]
-        return self._last
+        if kwargs:
+            return replica(self.model, **{"readout_noise": self.readout_noise, **kwargs})
+        if self._replica is None:
+            self._replica = replica(self.model, readout_noise=self.readout_noise)
+        return self._replica
+
+    def sampler(self, layer: int | None = None) -> LayerSampler:
+        """The joint law of (X, T_layer) (default: the last layer) with its replica mutual
+        information, in the form of the ``bmi`` benchmark's samplers
+        (:class:`midnn.interface.Sampler`)."""
+        layer = self.n_layers if layer is None else self._layer(layer)
+        return LayerSampler(self, layer)
 
     def exact(self) -> ExactResult:
         """Exact log-det values per n_0 (:func:`midnn.exact.linear_gaussian`); linear only."""
@@ -226,14 +229,61 @@ class Task:
     def true_mutual_information(self, layer: int | None = None, *, total: bool = False) -> float:
         """Replica I(X; T_layer) per n_0 (``total=True``: in nats for the whole layer)."""
         layer = self.n_layers if layer is None else self._layer(layer)
-        v = float((self._last or self.replica()).mutual_information[layer - 1])
+        v = float(self.replica().mutual_information[layer - 1])
         return v * self.n0 if total else v
 
     def true_entropy(self, layer: int | None = None, *, total: bool = False) -> float:
         """Replica H(T_layer) per n_0 (``total=True``: in nats for the whole layer)."""
         layer = self.n_layers if layer is None else self._layer(layer)
-        v = float((self._last or self.replica()).entropy[layer - 1])
+        v = float(self.replica().entropy[layer - 1])
         return v * self.n0 if total else v
+
+
+class LayerSampler:
+    """(X, T_l) of a :class:`Task` as a sampler of the ``bmi`` benchmark
+    (:class:`midnn.interface.Sampler`): ``sample(n_points, rng) -> (x, t_l)`` with T_l
+    observed through the task's readout noise (the chain of entry l of its replica result),
+    ``dim_x`` = n_0, ``dim_y`` = n_l, and ``mutual_information()`` the replica
+    I(X; T_l) in **total** nats (bmi's convention; ``mutual_information_per_n0`` is
+    midnn's)."""
+
+    def __init__(self, task: Task, layer: int):
+        self.task = task
+        self.layer = layer
+
+    def __repr__(self) -> str:
+        return f"LayerSampler({self.task!r}, layer={self.layer})"
+
+    @property
+    def dim_x(self) -> int:
+        return self.task.n0
+
+    @property
+    def dim_y(self) -> int:
+        return self.task.widths[self.layer]
+
+    @property
+    def dim_total(self) -> int:
+        return self.dim_x + self.dim_y
+
+    @property
+    def mutual_information_per_n0(self) -> float:
+        return self.task.true_mutual_information(self.layer)
+
+    def mutual_information(self) -> float:
+        """Replica I(X; T_l) in nats (total, not per unit)."""
+        return self.task.true_mutual_information(self.layer, total=True)
+
+    def sample(self, n_points: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
+        """``n_points`` pairs (x, t_l), t_l observed through the readout noise."""
+        task = self.task
+        n = _int_at_least("n_points", n_points, 1)
+        g = np.random.default_rng(rng)
+        x = task.prior.sample((n, task.n0), g)
+        acts = list(task.activations[: self.layer])
+        acts[-1] = acts[-1].with_noise(task.readout_noise)
+        t, _ = propagate(x, task.weights[: self.layer], acts, g)
+        return x, t[-1]
 
 
 # ---------------------------------------------------------------------------- estimation

@@ -29,9 +29,12 @@ from numpy.typing import ArrayLike
 from scipy.linalg import cholesky, solve_triangular
 
 from .. import _validate as check
+from ..units import MMSE_PER_COMPONENT, NATS_PER_N0
 from ._checks import _per_layer, _weights
 
 __all__ = ["ExactResult", "linear_gaussian", "linear_gaussian_generative"]
+
+_QUANTITIES = ("entropy", "conditional_entropy", "mutual_information", "mmse")
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_2PIE = math.log(2.0 * math.pi * math.e)
@@ -58,6 +61,11 @@ class ExactResult:
         E ||X - E[X | T_l]||^2 / n_X: the minimum mean squared error of the network input X
         given T_l, per component of X (always divided by n_X = n_0, never by n).
 
+    normalization : float
+        n, the number the entropies are divided by.
+    unit : str
+        "nats per input unit (n_0)" or, with another ``normalization``, "nats per <n>".
+
     Entries whose observed layer has zero noise (only possible for l < L) are NaN: the
     differential entropy of a noiseless linear image diverges generically.
     """
@@ -66,6 +74,37 @@ class ExactResult:
     conditional_entropy: np.ndarray
     mutual_information: np.ndarray
     mmse: np.ndarray
+    normalization: float = float("nan")
+    unit: str = NATS_PER_N0
+
+    def __repr__(self) -> str:
+        def fmt(a):
+            return "[" + ", ".join(f"{x:.6g}" for x in np.asarray(a, float)) + "]"
+        return (f"ExactResult(H={fmt(self.entropy)}, I={fmt(self.mutual_information)}, "
+                f"mmse={fmt(self.mmse)}, unit={self.unit!r})")
+
+    def to_dict(self) -> dict:
+        """A JSON-able dict (NaN entries as None)."""
+        out = {q: [None if not np.isfinite(x) else float(x) for x in getattr(self, q)]
+               for q in _QUANTITIES}
+        return {**out, "normalization": float(self.normalization), "unit": self.unit}
+
+    @classmethod
+    def from_dict(cls, d) -> ExactResult:
+        return cls(*(np.array([np.nan if x is None else x for x in d[q]], dtype=float)
+                     for q in _QUANTITIES),
+                   normalization=float(d["normalization"]), unit=d["unit"])
+
+    def to_dataframe(self):
+        """One row per layer (pandas, imported here); units in ``DataFrame.attrs``."""
+        import pandas as pd
+
+        df = pd.DataFrame({"layer": np.arange(1, len(self.entropy) + 1),
+                           **{q: np.asarray(getattr(self, q), float) for q in _QUANTITIES}})
+        df.attrs["units"] = {"entropy": self.unit, "conditional_entropy": self.unit,
+                             "mutual_information": self.unit,
+                             "mmse": MMSE_PER_COMPONENT}
+        return df
 
 
 class _Cov:
@@ -215,8 +254,9 @@ def linear_gaussian(
                 max(trace_x - explained, 0.0) / n0,
             )
         S, C = G.plus_identity(own[l]), Gc.plus_identity(own[l])
+    unit = NATS_PER_N0 if normalization is None else f"nats per {norm:g} units"
     return ExactResult(entropy=out[0], conditional_entropy=out[1], mutual_information=out[2],
-                       mmse=out[3])
+                       mmse=out[3], normalization=norm, unit=unit)
 
 
 def _input_covariance(input_cov: ArrayLike, n0: int) -> np.ndarray:
