@@ -16,12 +16,14 @@ grid's parameters followed by the task's own dimensions (``layer``, ...)::
 Where the points run
 --------------------
 * default: an embedded ``LocalCluster`` with one single-threaded worker process per CPU
-  (at most one per point), quiet logs and no dashboard, started and closed within the call;
+  (at most one per point), quiet logs and no dashboard, started and closed within the call
+  (a few seconds: its workers import midnn; for repeated sweeps start a ``Client`` once and
+  pass it as ``client=``);
 * ``client=``: a :class:`distributed.Client` of yours (left open);
 * ``address=``, else the environment variable ``DASK_SCHEDULER_ADDRESS``, else Dask's
   config key ``scheduler-address``: the scheduler at that address (a cluster); the worker
-  processes must be able to import midnn, and the task's code is sent to them by value
-  (see *Tasks*);
+  processes must be able to import midnn (the task itself is sent with cloudpickle, see
+  *Tasks*);
 * ``client="serial"`` or ``n_workers=0``: in this process, in grid order (debugging; the
   reference of the tests: a point computes bitwise the same value wherever it runs).
 
@@ -31,6 +33,11 @@ the last bit of a BLAS reduction can depend on the number of threads sharing it.
 
 An explicit ``n_workers`` asks for the embedded cluster and takes precedence over the
 environment variable and the Dask config.
+
+Points travel in batches (``batch_size`` points per Dask task, run one after the other on a
+worker; by default about 16 batches per worker thread): Dask spends about a millisecond of
+scheduler and client time per task, more than a small replica model costs, and the batches
+are still many enough to keep every worker busy until the end.
 
 Tasks
 -----
@@ -100,7 +107,7 @@ points finish. Adding values to a grid moves positions, hence changes seeds.
 Resume
 ------
 With ``store=`` a directory, every point that succeeded is written there as soon as its
-result reaches the caller, in one file ``<key>.npz`` (NumPy arrays and a JSON header; no
+result (its batch) reaches the caller, in one file ``<key>.npz`` (NumPy arrays and a JSON header; no
 pickles), where ``key`` is the SHA-256 of the canonical JSON of the task's identity (the
 ``name`` argument, else the task's qualified name), the point's parameters, its seed and
 the precision. With ``resume=True`` a later call reads the stored points back instead of
@@ -856,12 +863,30 @@ def _one_blas_thread() -> contextlib.AbstractContextManager:
     return threadpool_limits(limits=1)
 
 
+#: Batches per worker thread when ``batch_size`` is automatic: enough for the workers to
+#: finish together when points differ in cost, few enough to amortize Dask's overhead per
+#: task (~1 ms of scheduler and client time, more than a small replica model costs).
+_BATCHES_PER_SLOT = 16
+
+
+def _auto_batch(n_todo: int, slots: int) -> int:
+    """Points per Dask task: about ``_BATCHES_PER_SLOT`` tasks per worker thread."""
+    return max(1, math.ceil(n_todo / (_BATCHES_PER_SLOT * max(slots, 1))))
+
+
+def _run_batch(task: bytes, params: Sequence[Mapping[str, Any]], seeds: Sequence[int | None],
+               **shared) -> list[dict[str, Any]]:
+    """Records of several points run one after the other (one Dask task)."""
+    return [_run_point(task, p, s, **shared) for p, s in zip(params, seeds, strict=True)]
+
+
 def _run_all(client, task: Callable[..., Any], payload: bytes,
              todo: Sequence[tuple[int, dict[str, Any], int | None]], shared: Mapping[str, Any],
-             on_done: Callable[[int, dict], None]) -> None:
+             on_done: Callable[[int, dict], None], batch_size: int | None = None) -> None:
     """Run the points ``todo`` (position, parameters, seed) on ``client`` (None: here, in
-    order), with the keyword arguments ``shared`` of :func:`_run_point`; call
-    ``on_done(position, record)`` as each finishes."""
+    order), with the keyword arguments ``shared`` of :func:`_run_point`, ``batch_size``
+    points per Dask task (None: :func:`_auto_batch`); call ``on_done(position, record)``
+    as each finishes."""
     if client is None:
         # single-threaded BLAS like a worker, so that this is the workers' reference
         with _one_blas_thread():
@@ -870,24 +895,31 @@ def _run_all(client, task: Callable[..., Any], payload: bytes,
         return
     from distributed import as_completed
 
+    if batch_size is None:
+        slots = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+        batch_size = _auto_batch(len(todo), slots)
+    batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
     token = uuid.uuid4().hex[:12]
-    keys = [f"midnn-sweep-{token}-{k}" for k, _, _ in todo]
-    index = dict(zip(keys, (k for k, _, _ in todo), strict=True))
+    keys = [f"midnn-sweep-{token}-{i}" for i in range(len(batches))]
+    index = dict(zip(keys, batches, strict=True))
     # the task travels as cloudpickle bytes (by value where it must), the same for every
-    # point; each worker unpickles it once (_TASK_CACHE)
-    futures = client.map(_run_point, [payload] * len(todo), [p for _, p, _ in todo],
-                         [s for _, _, s in todo], key=keys, pure=False, **shared)
+    # batch; each worker unpickles it once (_TASK_CACHE)
+    futures = client.map(_run_batch, [payload] * len(batches),
+                         [[p for _, p, _ in b] for b in batches],
+                         [[s for _, _, s in b] for b in batches], key=keys, pure=False, **shared)
     pending = set(futures)
     try:
         for fut in as_completed(futures, loop=client.loop):
             pending.discard(fut)
+            batch = index[fut.key]
             try:
-                record = fut.result()
+                records = fut.result()
             except (Exception, asyncio.CancelledError) as exc:  # the worker, not the task
-                record = {"vars": {}, "coords": {}, "error": _describe(exc), "warning": "",
-                          "time": math.nan}
+                records = [{"vars": {}, "coords": {}, "error": _describe(exc), "warning": "",
+                            "time": math.nan} for _ in batch]
             fut.release()
-            on_done(index[fut.key], record)
+            for (k, _, _), record in zip(batch, records, strict=True):
+                on_done(k, record)
     finally:
         if pending:  # interrupted: do not leave the cluster computing for nobody
             client.cancel(list(pending))
@@ -900,7 +932,8 @@ def _run_all(client, task: Callable[..., Any], payload: bytes,
 def sweep(task: Callable[..., Any], grid, *, client=None, address: str | None = None,
           n_workers: int | None = None, store: str | os.PathLike | None = None,
           resume: bool = True, progress: bool = True, precision: Precision | None = None,
-          seed: int | None = None, name: str | None = None) -> xr.Dataset:
+          seed: int | None = None, name: str | None = None,
+          batch_size: int | None = None) -> xr.Dataset:
     """Evaluate ``task`` at every point of ``grid``, in parallel, as a labelled Dataset.
 
     See the module docstring for the rules (tasks, grids, failures, seeds, resume,
@@ -937,6 +970,11 @@ def sweep(task: Callable[..., Any], grid, *, client=None, address: str | None = 
     name : str, optional
         Label of the sweep (progress bar, ``attrs["name"]``) and identity of its points in
         ``store`` (default: the task's qualified name; required with ``store`` for a lambda).
+    batch_size : int, optional
+        Points per Dask task (run one after the other on a worker). Default: about 16
+        tasks per worker thread, which amortizes Dask's overhead per task (~1 ms) over
+        cheap points while keeping the workers busy until the end; 1 sends every point on
+        its own. Results (progress, store) arrive batch by batch.
 
     Returns
     -------
@@ -954,6 +992,8 @@ def sweep(task: Callable[..., Any], grid, *, client=None, address: str | None = 
     _check_signature(task, parsed, seed is not None)
     declared = _declared_dims(task)
     n_workers = _check_runner(client, address, n_workers)
+    if batch_size is not None:
+        batch_size = check.integer("batch_size", batch_size, low=1)
     resume = check.boolean("resume", resume)
     progress = check.boolean("progress", progress)
     if precision is None:
@@ -1021,7 +1061,7 @@ def sweep(task: Callable[..., Any], grid, *, client=None, address: str | None = 
             _run_all(runner, task, payload,
                      [(k, parsed.points[k], None if seeds is None else seeds[k]) for k in todo],
                      {"precision": precision, "declared": declared, "reserved": reserved_all},
-                     on_done)
+                     on_done, batch_size)
 
     attrs = {
         "name": name or "",

@@ -161,9 +161,19 @@ def test_serial_equals_plain_loop(serial):
 def test_two_workers_bitwise(client, serial):
     ds = sweep(relu_chain, GRID, client=client, progress=False)
     assert_same(ds, serial)
+    for batch_size in (1, 3):  # every point its own Dask task; uneven batches
+        assert_same(sweep(relu_chain, GRID, client=client, progress=False,
+                          batch_size=batch_size), serial)
     # both workers took part (4 of 8 points each would be typical; at least one each)
     pids = sweep(order_task, {"x": list(range(8))}, client=client, progress=False).pid
     assert len(np.unique(pids)) == 2 or len(client.scheduler_info()["workers"]) < 2
+
+
+def test_automatic_batches():
+    from midnn.sweeps import _auto_batch
+
+    assert _auto_batch(400, 2) == 13  # 31 tasks, about 16 per worker
+    assert _auto_batch(5, 2) == 1 and _auto_batch(1, 0) == 1
 
 
 def test_one_embedded_worker_bitwise_and_quiet(serial, capfd):
@@ -550,6 +560,8 @@ def test_bad_grid(grid, error, match):
     ({"store": 3}, TypeError, "store must be a directory path"),
     ({"name": ""}, ValueError, "name must be a non-empty string"),
     ({"name": 3}, TypeError, "name must be a string"),
+    ({"batch_size": 0}, ValueError, "batch_size must be an integer in"),
+    ({"batch_size": 2.0}, TypeError, "batch_size must be an integer"),
 ])
 def test_bad_arguments(kwargs, error, match):
     args = {"task": two, "grid": {"x": [1]}, "client": "serial", "progress": False}
