@@ -144,6 +144,7 @@ import math
 import multiprocessing
 import numbers
 import os
+import sys
 import tempfile
 import time
 import uuid
@@ -798,10 +799,20 @@ def _local_cluster(n_workers: int) -> Iterator[Any]:
     # dashboard_address=None turns the dashboard off, but the scheduler's small HTTP server
     # (health routes) still binds, by default to port 8787, warning when that port is taken
     # (by another cluster): a random loopback port instead
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR,
-                      scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster, \
-            Client(cluster, set_as_default=False) as client:
+    try:
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR,
+                               scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+    except RuntimeError as exc:
+        main = sys.modules.get("__main__")
+        if getattr(main, "__file__", None) is None:  # a notebook or an interactive session
+            raise
+        raise RuntimeError(f"the embedded LocalCluster could not start its workers "
+                           f"({_describe(exc)}). Its workers are new processes that import "
+                           f"the main script {main.__file__!r}: if that script calls sweep() "
+                           f"at its top level, put that code under "
+                           f"`if __name__ == '__main__':`") from exc
+    with cluster, Client(cluster, set_as_default=False) as client:
         yield client
 
 
