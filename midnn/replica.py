@@ -143,9 +143,11 @@ class ReplicaResult:
         data["readout_noise"] = ("layer", np.asarray(self.readout_noise, float),
                                  {"units": "variance"})
         data["iterations"] = ("layer", np.asarray(self.iterations, int), {"units": "sweeps"})
+        # per-result values are variables (they stay apart when results are concatenated)
+        data["converged"] = ((), bool(self.converged))
+        data["solver"] = ((), str(self.solver))
         return xr.Dataset(data, coords={"layer": layer},
-                          attrs={"converged": int(self.converged), "solver": self.solver,
-                                 "tol": self.tol, "unit": self.unit, "version": self.version})
+                          attrs={"tol": self.tol, "unit": self.unit, "version": self.version})
 
 
 def _readout(model: Model, readout_noise) -> list[float]:

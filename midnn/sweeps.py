@@ -422,30 +422,15 @@ def _array(name: str, value) -> np.ndarray:
     return np.array(arr, order="C")
 
 
-def _replica_record(result) -> dict[str, Any]:
-    """A :class:`midnn.ReplicaResult` as a Mapping with a ``layer`` dimension."""
-    L = len(result.entropy)
-    layer = xr.DataArray(np.arange(1, L + 1), dims="layer")
-    out: dict[str, Any] = {"layer": layer}
-    for name in ("entropy", "mutual_information", "conditional_entropy", "mmse", "iterations"):
-        out[name] = xr.DataArray(np.asarray(getattr(result, name)), dims="layer")
-    out["converged"] = bool(result.converged)
-    out["solver"] = str(result.solver)
-    return out
-
-
 def _as_variables(result, declared: Mapping[str, tuple[str, ...]]):
-    """(variables, coords): name -> (dims, array, attrs, is_coordinate), dim -> array."""
-    from .replica import ReplicaResult
-
+    """(variables, coords): name -> (dims, array, attrs, is_coordinate), dim -> array.
+    A :class:`midnn.ReplicaResult` converts itself (``to_xarray``: a ``layer`` dimension)."""
     if not isinstance(result, xr.Dataset):
         if hasattr(result, "to_xarray") and callable(result.to_xarray):
             result = result.to_xarray()
             if not isinstance(result, xr.Dataset):
                 raise TypeError(f"the task's result.to_xarray() must return an "
                                 f"xarray.Dataset, got {type(result).__name__}")
-        elif isinstance(result, ReplicaResult):
-            result = _replica_record(result)
         elif not isinstance(result, Mapping) and hasattr(result, "to_dict") \
                 and callable(result.to_dict):
             result = result.to_dict()
