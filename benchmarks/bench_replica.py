@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import sys
 import time
 import warnings
 
@@ -18,12 +19,13 @@ import numpy as np
 
 from midnn import Layer, Model, replica, replica_trajectory
 from midnn.activations import HardTanh, Linear, ReLU, Sign
-from midnn.model import random_model
 from midnn.precision import using
 from midnn.priors import Binary, GaussBernoulli, Gaussian
 from midnn.spectra import Empirical, MarchenkoPastur
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from model_grid import random_model  # noqa: E402 -- the test fixture's grid
 
 
 def timed(fn, repeat=1):

@@ -4,7 +4,7 @@
 informative start (V = 1e-6 rho) and an uninformative one (V = rho). The reference code also
 starts from one uninformative layer at a time; ``replica(..., exhaustive=True)`` screens
 those starts when the two main ones disagree (chains of more than two layers). This study
-draws random 3-layer models (``midnn.model.random_model``), screens every start of the
+draws random 3-layer models (``tests/model_grid.py``), screens every start of the
 last layer's entropy chain and counts the chains whose two main starts disagree, the
 per-layer starts that reach a third stationary point, and those whose point has a lower
 potential than both main ones (the cases where ``exhaustive=False`` would select another
@@ -18,16 +18,18 @@ seed 8: 54 disagreeing chains, 0 third points.
 
 from __future__ import annotations
 
-import importlib
+import pathlib
 import sys
 import warnings
 
 import numpy as np
 
-from midnn import channels
-from midnn.model import random_model
+from midnn.chain import Chain
+from midnn.precision import using
+from midnn.search import MultiStartSearch, initial_states
 
-replica_module = importlib.import_module("midnn.replica")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
+from model_grid import random_model  # noqa: E402 -- the test fixture's grid
 
 
 def _close(a: np.ndarray, b: np.ndarray, rel: float) -> bool:
@@ -43,15 +45,14 @@ def study(seed: int, n_models: int) -> tuple[int, int, int, int]:
         if model.n_layers < 3:
             continue
         chains += 1
-        _, rho_t = model.second_moments()
-        chain = replica_module._chain(model.prior, model.layers, rho_t,
-                                      [layer.activation.noise for layer in model.layers])
+        chain = Chain.from_model(model)
+        search = MultiStartSearch(chain, "auto", 1e-5, 500)
         points = []
-        with channels.screening(), warnings.catch_warnings():
+        with using(screening=True), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for init in replica_module._initial_states(chain, "auto", exhaustive=True):
-                info = replica_module._run(chain, init, "auto", 1e-5, 500)
-                points.append((replica_module._potential(chain, info), info.state.V)
+            for init in initial_states(chain, "auto", exhaustive=True):
+                info = search.solve(init)
+                points.append((search.potential(info), info.state.V)
                               if info.converged else None)
         main = [p for p in points[:2] if p is not None]
         if len(main) < 2 or _close(main[0][1], main[1][1], 1e-3):

@@ -54,9 +54,14 @@ def integer(name: str, value, *, low: int | None = None, high: int | None = None
     return n
 
 
+#: Largest noise variance accepted: beyond it the order parameters of a layer (precisions
+#: ~1/noise, their squares and products with the noise) leave the range of float64.
+MAX_NOISE = 1e150
+
+
 def noise(name: str, value) -> float:
-    """A noise variance: a finite real >= 0."""
-    return real(name, value, low=0.0)
+    """A noise variance: a real in [0, MAX_NOISE]."""
+    return real(name, value, low=0.0, high=MAX_NOISE)
 
 
 def positive(name: str, value) -> float:

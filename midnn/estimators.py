@@ -1,6 +1,6 @@
 """Non-parametric entropy and mutual-information estimators of the information-bottleneck debate.
 
-These are the estimators that the replica formula is compared with (digest section 5.3):
+These are the estimators that the paper compares the replica formula with (its Figure 2):
 
 * :class:`KDEBound` -- the pairwise-distance bounds of Kolchinsky, Tracey & Wolpert (2017,
   "Estimating mixture entropy with pairwise distances"), as used by Saxe et al. (ICLR 2018);
@@ -19,7 +19,7 @@ arrays of shape ``(n_samples, n_dims)`` (numpy arrays, array-likes or torch tens
 array is refused rather than guessed, use ``a.reshape(-1, 1)``.
 
 Units.  All results are in **nats** and are **totals** for the whole layer (not per unit).
-The replica tables of the digest are per input unit, H/n_0; use :func:`per_unit` (or divide by
+The replica values are per input unit, H/n_0; use :func:`per_unit` (or divide by
 the relevant width yourself) to compare.
 
 Noise convention (:class:`KDEBound`).  ``noise`` is the *variance* sigma^2 of the isotropic
@@ -28,7 +28,7 @@ given the noise-free activations f(x_i).  For a linear layer this is exactly mid
 convention (:mod:`midnn.activations`: t = f(z + xi), xi ~ N(0, noise), with f the identity).
 For a non-linear f the KDE convention (noise after f, as in Saxe et al.) differs from midnn's
 (noise before f); the paper's comparison uses a small noise at the evaluated layer (1e-5 in
-the authors' code, digest section 5.4).
+the authors' code).
 
 What the KDE bounds bound
 -------------------------

@@ -1,6 +1,6 @@
 r"""Adaptive interpolation for the two-layer network (Theorem 1), exact in the Gaussian-linear case.
 
-The proof of Theorem 1 (digest section 4.2) interpolates between the true two-layer model
+The proof of Theorem 1 of the paper interpolates between the true two-layer model
 (t = 0) and a decoupled model (t = 1) in which the second layer W_2 has been replaced by a
 scalar Gaussian channel per output component plus a Gaussian side observation of T_1:
 
@@ -68,6 +68,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
+
+from .montecarlo import control_variate_mean
 
 __all__ = ["GaussianPath", "BinaryPath", "PathPoint", "BinaryPathPoint", "SumRule",
            "linear_interpolation_point", "binary_interpolation_point", "interpolation_point",
@@ -329,22 +331,12 @@ def binary_interpolation_point(path: BinaryPath, t: float, R1: float, R2: float,
     r = o - mu
     log_marg = -0.5 * np.sum(r * cho_solve(cf, r.T, check_finite=False).T, axis=1) - 0.5 * logdet
     control = -0.5 * (noise * noise).sum(1) - log_marg
-    mi, se = _cv_mean(ratio, control, 0.5 * logdet)
+    mi, se = control_variate_mean(ratio, control, 0.5 * logdet)
     h = (mi + 0.5 * n2 * math.log(2 * math.pi * math.e * s2) + 0.5 * n1 * _LOG_2PIE) / n0
     e = float(np.mean(e_s)) / n1
     b = float(np.mean(b_s)) / n2
     return BinaryPathPoint(t=t, h=h, **_path_terms(path, t, s2, e, b, dR1, dR2),
                            h_se=se / n0, mi=mi / n0)
-
-
-def _cv_mean(y: np.ndarray, c: np.ndarray, c_mean: float) -> tuple[float, float]:
-    """Regression (control-variate) estimate of E y with E c = c_mean, and its standard error."""
-    n = y.size
-    dc = c - c.mean()
-    var_c = float(dc @ dc)
-    beta = float((y - y.mean()) @ dc) / var_c if var_c > 1e-300 else 0.0
-    resid = y - beta * (c - c_mean)
-    return float(resid.mean()), float(np.std(resid, ddof=1) / math.sqrt(n))
 
 
 def interpolation_point(path: GaussianPath | BinaryPath, t: float, R1: float, R2: float,
@@ -463,13 +455,13 @@ def adaptive_sum_rule(path: GaussianPath | BinaryPath, dR1: Callable[[float], fl
 def linear_replica_fixed_point(alpha1: float, alpha2: float, var: float = 1.0,
                                delta2: float = 0.1, tol: float = 1e-14,
                                max_iter: int = 100_000) -> dict[str, float]:
-    """Replica fixed point of the Gaussian-weights potential (digest 4.1) for the two-layer
-    linear network X ~ N(0, var I) -> T_1 = W_1 X (noiseless) -> T_2 = W_2 T_1 + noise.
+    """Replica fixed point of the Gaussian-weights potential (``docs/derivations.md``) for the
+    two-layer linear network X ~ N(0, var I) -> T_1 = W_1 X (noiseless) -> T_2 = W_2 T_1 + noise.
 
     Returns r1 = A~_1, V1, r2 = A~_2 (the SNR of the side channel on T_1 at t = 1), V2 =
     rho_2 - q_2 (MMSE of T_1), q2, rho2 and the entropy H(T_2)/n_0 (the potential).
     """
-    rho2 = var  # Marchenko-Pastur: rho~_1 = rho_1 = var, T_1 linear noiseless
+    rho2 = var  # Marchenko-Pastur: ρ̃_1 = rho_1 = var, T_1 linear noiseless
     V1, r2 = var, 0.0
     for _ in range(max_iter):
         V2 = 1.0 / (r2 + 1.0 / V1) if V1 > 0 else 0.0

@@ -7,27 +7,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _validate as check
 from .activations import Activation
 from .priors import Prior
-from .spectra import Spectrum
+from .spectra import Spectrum, WidthRatios
 
-__all__ = ["Layer", "Model", "random_model"]
+__all__ = ["Layer", "Model"]
 
 
 @dataclass(frozen=True)
 class Layer:
-    """One layer T_l = activation(W_l T_{l-1} + xi_l), W_l described by its ``spectrum``."""
+    """One layer T_l = activation(W_l T_{l-1} + ξ_l), W_l described by its ``spectrum``
+    (the eigenvalues of W_l^T W_l and α_l = n_l / n_{l-1})."""
 
     spectrum: Spectrum
     activation: Activation
 
     def __post_init__(self) -> None:
-        if not isinstance(self.spectrum, Spectrum):
-            raise ValueError(f"spectrum must be a midnn.spectra.Spectrum, got "
-                             f"{type(self.spectrum).__name__}")
-        if not isinstance(self.activation, Activation):
-            raise ValueError(f"activation must be a midnn.activations.Activation, got "
-                             f"{type(self.activation).__name__}")
+        check.instance("spectrum", self.spectrum, Spectrum, "a midnn.spectra.Spectrum")
+        check.instance("activation", self.activation, Activation,
+                       "a midnn.activations.Activation")
 
     @property
     def alpha(self) -> float:
@@ -35,45 +34,42 @@ class Layer:
 
 
 @dataclass(frozen=True)
-class Model:
-    """Prior P_0 of X and the list of layers (digest section 1).
+class Model(WidthRatios):
+    """The prior P_0 of the components of X and the layers (eq. 1).
 
-    Derived quantities follow the digest's notation: ``alphas[k-1]`` = alpha_k = n_k/n_{k-1},
-    ``alpha_tilde[k]`` = n_k/n_0 (``alpha_tilde[0]`` = 1), ``rho[k-1]`` = rho_k = E t_{k-1}^2
-    (second moment of the input of layer k) and ``rho_tilde[k-1]`` = E lambda_k rho_k / alpha_k
-    (second moment of the pre-activation of layer k). ``rho`` has L+1 entries, the last being
-    E t_L^2.
+    Derived quantities in the paper's notation (section 2): ``alphas[k-1]`` = α_k =
+    n_k/n_{k-1}, ``alpha_tilde[k]`` = α̃_k = n_k/n_0 (``alpha_tilde[0]`` = 1), and, from
+    :meth:`second_moments`, ρ_k = E t_{k-1}² (the second moment of the input of layer k;
+    L+1 entries, the last being E t_L²) and ρ̃_k = E[λ_k] ρ_k / α_k (the second moment of
+    the pre-activation of layer k, λ_k an eigenvalue of W_k^T W_k).
     """
 
     prior: Prior
     layers: tuple[Layer, ...]
 
     def __init__(self, prior: Prior, layers: Sequence[Layer]):
-        if not isinstance(prior, Prior):
-            raise ValueError(f"prior must be a midnn.priors.Prior, got {type(prior).__name__}")
-        layers = tuple(layers)
-        if len(layers) == 0:
-            raise ValueError("layers must contain at least one Layer")
+        check.instance("prior", prior, Prior, "a midnn.priors.Prior")
+        layers = tuple(check.sequence("layers", layers, min_len=1))
         for i, layer in enumerate(layers):
-            if not isinstance(layer, Layer):
-                raise ValueError(f"layers[{i}] must be a midnn.Layer, got {type(layer).__name__}")
+            check.instance(f"layers[{i}]", layer, Layer, "a midnn.Layer")
         object.__setattr__(self, "prior", prior)
         object.__setattr__(self, "layers", layers)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{layer.spectrum!r} -> {layer.activation!r}" for layer in self.layers)
+        return f"Model({self.prior!r}: {inner})"
 
     @property
     def n_layers(self) -> int:
         return len(self.layers)
 
     @property
-    def alphas(self) -> np.ndarray:
-        return np.array([layer.alpha for layer in self.layers])
-
-    @property
-    def alpha_tilde(self) -> np.ndarray:
-        return np.concatenate([[1.0], np.cumprod(self.alphas)])
+    def spectra(self) -> list[Spectrum]:
+        """The spectrum of every layer."""
+        return [layer.spectrum for layer in self.layers]
 
     def second_moments(self) -> tuple[np.ndarray, np.ndarray]:
-        """(rho, rho_tilde): see the class docstring (digest section 1.5)."""
+        """(ρ, ρ̃): see the class docstring (propagated layer by layer, section 2)."""
         rho = [self.prior.second_moment]
         rho_t = []
         for layer in self.layers:
@@ -81,54 +77,3 @@ class Model:
             rho_t.append(rt)
             rho.append(layer.activation.second_moment(rt))
         return np.array(rho), np.array(rho_t)
-
-    def truncated(self, n_layers: int, readout_noise: float | None = None) -> Model:
-        """The chain X -> T_1 -> ... -> T_{n_layers}, last layer's noise set to readout_noise."""
-        layers = list(self.layers[:n_layers])
-        if readout_noise is not None:
-            last = layers[-1]
-            layers[-1] = Layer(last.spectrum, last.activation.with_noise(readout_noise))
-        return Model(self.prior, layers)
-
-    def sample(self, n_samples: int, weights: Sequence[np.ndarray], rng=None) -> list[np.ndarray]:
-        """Samples [X, T_1, ..., T_L] (rows = samples) for given weight matrices W_l."""
-        from .priors import as_generator
-
-        g = as_generator(rng)
-        if len(weights) != self.n_layers:
-            raise ValueError(f"weights must hold {self.n_layers} matrices, got {len(weights)}")
-        n0 = np.asarray(weights[0]).shape[1]
-        out = [self.prior.sample((n_samples, n0), g)]
-        for i, (layer, W) in enumerate(zip(self.layers, weights, strict=True)):
-            W = np.asarray(W, dtype=float)
-            if W.shape[1] != out[-1].shape[1]:
-                raise ValueError(f"weights[{i}] has {W.shape[1]} columns, expected "
-                                 f"{out[-1].shape[1]}")
-            out.append(layer.activation.sample(out[-1] @ W.T, g))
-        return out
-
-
-def random_model(rng: np.random.Generator, max_layers: int = 3) -> Model:
-    """A random valid model: the grid of the property test and of the benchmark.
-
-    Prior among Gaussian(0, 1), Binary(0.5), GaussBernoulli(0.3); 1 to ``max_layers``
-    Marchenko-Pastur layers with alpha uniform in [0.2, 4] and noise log-uniform in
-    [1e-6, 1]; the last activation among Linear, ReLU, Sign, HardTanh (always noisy), the
-    hidden ones among Linear, ReLU, HardTanh (noiseless with probability 1/2).
-    """
-    from .activations import HardTanh, Linear, ReLU, Sign
-    from .priors import Binary, GaussBernoulli, Gaussian
-    from .spectra import MarchenkoPastur
-
-    priors = [Gaussian(0, 1), Binary(0.5), GaussBernoulli(0.3)]
-    last = [Linear, ReLU, Sign, HardTanh]
-    inner = [Linear, ReLU, HardTanh]
-    L = int(rng.integers(1, max_layers + 1))
-    layers = []
-    for k in range(L):
-        alpha = float(rng.uniform(0.2, 4.0))
-        noise = float(10 ** rng.uniform(-6, 0))
-        cls = last[rng.integers(len(last))] if k == L - 1 else inner[rng.integers(len(inner))]
-        nz = noise if k == L - 1 else (0.0 if rng.random() < 0.5 else noise)
-        layers.append(Layer(MarchenkoPastur(alpha), cls(noise=nz)))
-    return Model(priors[rng.integers(len(priors))], layers)

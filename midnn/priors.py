@@ -1,4 +1,4 @@
-"""Separable priors P_0 of the input X (digest section 1.3) and their scalar Gaussian channel.
+"""Separable priors P_0 of the input X (eq. 1) and their scalar Gaussian channel.
 
 Every prior exposes the two functions of the scalar channel y = x + xi / sqrt(A),
 xi ~ N(0, 1), that enter the replica potential (eq. 3):
@@ -20,14 +20,10 @@ from scipy.special import expit, log_expit
 from . import _validate as check
 from .quadrature import hermite, order_multiplier, panel_rule
 
-__all__ = ["Prior", "Gaussian", "Binary", "GaussBernoulli", "as_generator"]
+__all__ = ["Prior", "Gaussian", "Binary", "GaussBernoulli", "PRIORS"]
 
-
-def as_generator(rng) -> np.random.Generator:
-    """Return a numpy Generator from a seed, a Generator or None."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    return np.random.default_rng(rng)
+#: Every prior class by its name (filled by :meth:`Prior.__init_subclass__`).
+PRIORS: dict[str, type[Prior]] = {}
 
 
 class Prior(ABC):
@@ -35,6 +31,10 @@ class Prior(ABC):
 
     #: Whether the prior is a discrete distribution (Shannon entropy well defined).
     is_discrete: bool = False
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        PRIORS[cls.__name__] = cls
 
     @property
     @abstractmethod
@@ -85,7 +85,7 @@ class Gaussian(Prior):
         return self.var / (1.0 + snr * self.var)
 
     def sample(self, size, rng=None) -> np.ndarray:
-        return self.mean + np.sqrt(self.var) * as_generator(rng).standard_normal(size)
+        return self.mean + np.sqrt(self.var) * np.random.default_rng(rng).standard_normal(size)
 
 
 def _binary_entropy_logit(L: np.ndarray) -> np.ndarray:
@@ -93,15 +93,13 @@ def _binary_entropy_logit(L: np.ndarray) -> np.ndarray:
     return -(expit(L) * log_expit(L) + expit(-L) * log_expit(-L))
 
 
-# Trapezoid grid for Gaussian averages of functions of a log-odds L that decay like
-# |L| e^{-|L|}: the integrand is analytic in the strip |Im L| < pi, so the trapezoid rule
-# with step h converges like exp(-2 pi^2 / h); h = 0.5 gives ~1e-17.
-_LOGIT_GRID = np.linspace(-50.0, 50.0, 201)
-_LOGIT_STEP = _LOGIT_GRID[1] - _LOGIT_GRID[0]
-
-
 def _logit_average(g, means: np.ndarray, std: float, weights: np.ndarray) -> float:
-    """sum_c weights[c] * E_{L~N(means[c], std^2)} g(L) for g localized around L = 0."""
+    """sum_c weights[c] * E_{L~N(means[c], std^2)} g(L) for g localized around L = 0.
+
+    Narrow Gaussians (std < 1): Gauss-Hermite, 40 nodes. Wide ones: the trapezoid rule on
+    [-50, 50] with step h = 0.5 / order; the integrand decays like |L| e^{-|L|} and is
+    analytic in the strip |Im L| < pi, so the rule converges like exp(-2 pi^2 / h) (~1e-17).
+    """
     if std < 1.0:
         z, w = hermite(40)
         L = means[:, None] + std * z[None, :]
@@ -159,7 +157,7 @@ class Binary(Prior):
         return val
 
     def sample(self, size, rng=None) -> np.ndarray:
-        u = as_generator(rng).random(size)
+        u = np.random.default_rng(rng).random(size)
         return np.where(u < self.p_plus, 1.0, -1.0)
 
 
@@ -215,7 +213,7 @@ class GaussBernoulli(Prior):
         return float(np.dot(w, np.exp(logp) * var))
 
     def sample(self, size, rng=None) -> np.ndarray:
-        g = as_generator(rng)
+        g = np.random.default_rng(rng)
         on = g.random(size) < self.rho
         return np.where(on, self.mean + np.sqrt(self.var) * g.standard_normal(size), 0.0)
 

@@ -40,7 +40,8 @@ def _hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights with sum_i w_i g(x_i) ~= E_{z~N(0,1)} g(z) (order ``n`` times the precision's ``order``)."""
+    """Nodes and weights with sum_i w_i g(x_i) ~= E_{z~N(0,1)} g(z) (order ``n`` times the
+    precision's ``order``)."""
     return _hermite(int(n) * current().order)
 
 
@@ -95,10 +96,10 @@ def panel_rule(centers, scales, n: int = 8, lo: float = -np.inf, hi: float = np.
     Gaussians N(centers[j], scales[j]^2) times a function that varies on those scales).
     Panel edges are put at ``centers[j] +- k * scales[j]`` for k in ``_OFFSETS``, so that
     every panel is narrower than the finest feature it contains; each panel gets an
-    ``n``-point Gauss-Legendre rule (``n`` times the precision's ``order`` points). The rule is restricted to
-    [``lo``, ``hi``] when these are finite (used to integrate over one linear piece of an
-    activation). ``sparse=True`` uses fewer panel edges (for smooth integrands whose only
-    features are the centres themselves).
+    Gauss-Legendre rule of order ``n`` (times the precision's ``order``). The rule is
+    restricted to [``lo``, ``hi``] when these are finite (used to integrate over one linear
+    piece of an activation). ``sparse=True`` uses fewer panel edges (for smooth integrands
+    whose only features are the centres themselves).
     """
     offsets = _SPARSE_SIGNED if sparse else _SIGNED
     c = np.asarray(centers, dtype=float).reshape(-1)
@@ -149,8 +150,8 @@ def segment_rules(edge, scale, length, direction, orders):
     t in [0, asinh(length/scale)], which puts nodes at spacing ~scale near ``edge`` and
     geometrically wider away from it, and so resolves a kink-like feature of width ``scale``
     at the end of a long interval. A segment with ``scale`` = 0 gets the plain rule. Segment
-    i has ``orders[i]`` times the precision's ``order`` nodes. Returns ``(nodes, weights, segment)`` (1-D arrays;
-    ``segment`` is the index of each node's segment, nondecreasing).
+    i has ``orders[i]`` times the precision's ``order`` nodes. Returns ``(nodes, weights,
+    segment)`` (1-D arrays; ``segment`` is the index of each node's segment, nondecreasing).
     """
     edge, scale, length, direction = (np.asarray(a, dtype=float)
                                       for a in (edge, scale, length, direction))

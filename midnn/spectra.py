@@ -1,4 +1,4 @@
-"""Spectra of W^T W for orthogonally invariant weight matrices (digest section 1.4, eq. 6).
+"""Spectra of W^T W for orthogonally invariant weight matrices (eq. 6 and eq. 60).
 
 A layer W in R^{n_out x n_in} enters the replica formula only through
 
@@ -19,6 +19,8 @@ theta*(x) = x, F_W(x) = alpha x) and :class:`Empirical` (the eigenvalues of a gi
 
 from __future__ import annotations
 
+import math
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
@@ -27,7 +29,32 @@ from scipy.optimize import brentq
 
 from . import _validate as check
 
-__all__ = ["Spectrum", "MarchenkoPastur", "Empirical", "ThetaError"]
+__all__ = ["Spectrum", "MarchenkoPastur", "Empirical", "ThetaError", "alpha_tilde",
+           "WidthRatios", "ZeroEigenvalueWarning"]
+
+
+class ZeroEigenvalueWarning(UserWarning):
+    """An empirical spectrum with alpha > 1 holds exact zeros: W^T W has full rank n_in for a
+    generic W of shape n_out x n_in with n_out > n_in, so these are probably the eigenvalues
+    of W W^T (n_out values) or of a rank-deficient W."""
+
+
+def alpha_tilde(alphas) -> np.ndarray:
+    """α̃_k = n_k / n_0 = α_1 ... α_k for k = 0..L (α̃_0 = 1), from α_k = n_k / n_{k-1}."""
+    return np.concatenate([[1.0], np.cumprod(np.asarray(alphas, dtype=float))])
+
+
+class WidthRatios:
+    """``alphas`` (α_k = n_k/n_{k-1}) and ``alpha_tilde`` (α̃_k = n_k/n_0) of anything with a
+    ``spectra`` sequence (a model, a chain)."""
+
+    @property
+    def alphas(self) -> np.ndarray:
+        return np.array([s.alpha for s in self.spectra])
+
+    @property
+    def alpha_tilde(self) -> np.ndarray:
+        return alpha_tilde(self.alphas)
 
 
 class ThetaError(ArithmeticError):
@@ -51,6 +78,15 @@ class Spectrum(ABC):
     def lmmse(self, a: float, tau: float) -> float:
         """tau E[1/(lambda + a tau)], eq. (60): the LMMSE variance of x in ML-VAMP."""
         return tau * self.stieltjes(-a * tau)
+
+    def lmmse_pair(self, a: float, tau: float) -> tuple[float, float]:
+        """(v, K) = (tau E[1/(lambda + a tau)], E[lambda/(lambda + a tau)]): the LMMSE variance
+        of eq. (60) and its complement K = 1 - a v, which ML-VAMP divides by (the extrinsic
+        precisions 1/v - a = K/v and the variance tau K/alpha of z). Subclasses compute K
+        directly: 1 - a v loses all its digits when a tau is far from the spectrum (an
+        observation drowned in noise, K ~ E lambda / (a tau))."""
+        v = self.lmmse(a, tau)
+        return v, 1.0 - a * v
 
     @abstractmethod
     def theta(self, x: float, guess: float | None = None) -> float:
@@ -84,6 +120,18 @@ class MarchenkoPastur(Spectrum):
         # the two algebraically equal forms, chosen to avoid cancellation
         return float(2.0 / (d - b)) if b <= 0 else float((-b - d) / (2.0 * s))
 
+    def lmmse_pair(self, a: float, tau: float) -> tuple[float, float]:
+        """Closed forms: with c = a tau, b = 1 - c - alpha and d = sqrt(b^2 + 4c),
+        K = 1 - c G(-c) = 4 c alpha / ((d + b + 2c)(d - b)) when b <= 0, else
+        2 alpha / (2 - b + d) (both free of cancellation)."""
+        c = a * tau
+        G = self.stieltjes(-c)
+        b = 1.0 - c - self.alpha
+        d = math.sqrt(b * b + 4.0 * c)
+        K = (4.0 * c * self.alpha / ((d + b + 2.0 * c) * (d - b)) if b <= 0
+             else 2.0 * self.alpha / (2.0 - b + d))
+        return tau * G, K
+
     def theta(self, x: float, guess: float | None = None) -> float:
         return float(x)
 
@@ -93,10 +141,9 @@ class MarchenkoPastur(Spectrum):
 
     def sample_eigvals(self, n_in: int, rng=None) -> np.ndarray:
         """Eigenvalues of W^T W for one draw of W (n_out = round(alpha n_in))."""
-        from .priors import as_generator
-
+        n_in = check.integer("n_in", n_in, low=1)
         n_out = max(int(round(self.alpha * n_in)), 1)
-        W = as_generator(rng).standard_normal((n_out, n_in)) / np.sqrt(n_in)
+        W = np.random.default_rng(rng).standard_normal((n_out, n_in)) / np.sqrt(n_in)
         return np.linalg.eigvalsh(W.T @ W) if n_out >= n_in else np.concatenate(
             [np.zeros(n_in - n_out), np.linalg.eigvalsh(W @ W.T)])
 
@@ -128,6 +175,12 @@ class Empirical(Spectrum):
                 f"eigvals has {nonzero} non-zero values but W with alpha={alpha:g} and n_in={n} "
                 f"has rank <= {int(np.ceil(alpha * n - 1e-9))}: pass the n_in eigenvalues of "
                 "W^T W (zeros included), not those of W W^T")
+        if alpha > 1.0 and nonzero < n:
+            warnings.warn(
+                f"eigvals holds {n - nonzero} exact zeros although alpha = {alpha:g} > 1 "
+                "(W^T W of a generic n_out x n_in matrix with n_out > n_in has none): pass "
+                "the n_in eigenvalues of W^T W, not the n_out of W W^T; they halve I",
+                ZeroEigenvalueWarning, stacklevel=3)
         lam = np.sort(lam)
         lam.setflags(write=False)
         object.__setattr__(self, "eigvals", lam)
@@ -148,6 +201,11 @@ class Empirical(Spectrum):
             lam = np.concatenate([np.zeros(n_in - n_out), np.linalg.eigvalsh(W @ W.T)])
         return cls(lam, n_out / n_in)
 
+    def __repr__(self) -> str:
+        lam = self.eigvals
+        return (f"Empirical(n_in={lam.size}, alpha={self.alpha:.6g}, mean={self.mean:.6g}, "
+                f"min={lam[0]:.4g}, max={lam[-1]:.4g}, zeros={self._zero_fraction:.3g})")
+
     def __eq__(self, other) -> bool:
         return (isinstance(other, Empirical) and self.alpha == other.alpha
                 and np.array_equal(self.eigvals, other.eigvals))
@@ -164,6 +222,15 @@ class Empirical(Spectrum):
             raise ValueError(f"s must be < min eigenvalue {self._lam_min:g}, got {s!r}")
         # np.add.reduce / n is np.mean (same pairwise sum) without its Python overhead
         return float(np.add.reduce(1.0 / (self.eigvals - s))) / self.eigvals.size
+
+    def lmmse_pair(self, a: float, tau: float) -> tuple[float, float]:
+        c = a * tau
+        if -c >= self._lam_min:
+            raise ValueError(f"a tau must be > -{self._lam_min:g}, got {c!r}")
+        inv = 1.0 / (self.eigvals + c)
+        n = self.eigvals.size
+        return (tau * float(np.add.reduce(inv)) / n,
+                float(np.add.reduce(self.eigvals * inv)) / n)
 
     def _h(self, theta: float, x: float) -> float:
         c = (1.0 - theta) * (1.0 - self.alpha * theta)
@@ -208,7 +275,7 @@ class Empirical(Spectrum):
             # singularities cancel between the two terms of eq. (6))
             return 1.0
         raise ThetaError(f"the theta equation (50a) has no root below theta_max={hi:.6g} for "
-                         f"x={x:.6g} (alpha={self.alpha:g}); use the ML-VAMP solver")
+                         f"x={x:.6g} (alpha={self.alpha:g})")
 
     def theta_near(self, x: float, guess: float) -> float | None:
         """The root of eq. (50a) closest to ``guess`` within 1e-2 of it (brackets of

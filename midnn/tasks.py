@@ -8,7 +8,7 @@ samples (X, T_l) pairs from it, and gives the ground truth I(X; T_l) and H(T_l) 
 replica formula evaluated with the *empirical* spectra of the actual matrices
 (:class:`midnn.spectra.Empirical`), and, for linear networks with a Gaussian input, the exact
 log-determinant values of :func:`midnn.exact.linear_gaussian`.  This is the setting of the
-paper's Figure 2 (digest section 5.3): a benchmark of non-parametric MI estimators
+paper's Figure 2: a benchmark of non-parametric MI estimators
 (:mod:`midnn.estimators`) on deep, high-dimensional data with a known answer.
 
 Noise and observed layers
@@ -36,46 +36,36 @@ convention), totals are not.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from . import _validate as check
-from .activations import Activation, HardTanh, LeakyReLU, Linear, ReLU, Sign, Tanh
+from .activations import Activation, Linear, from_name
 from .estimators import (
     Binning,
-    EntropyEstimator,
     KDEBound,
     MutualInformationEstimator,
 )
 from .exact import ExactResult, linear_gaussian
 from .model import Layer, Model
-from .priors import Gaussian, Prior, as_generator
+from .priors import Gaussian, Prior
 from .replica import ReplicaResult, replica
+from .sampling import propagate
 from .spectra import Empirical
 
-__all__ = ["Task", "TaskSample", "ACTIVATIONS", "make_activation", "estimate_mi",
-           "figure2_sweep", "Figure2Sweep", "estimator_errors"]
-
-#: Activation names accepted by :class:`Task` (instances are accepted too).
-ACTIVATIONS = {"linear": Linear, "relu": ReLU, "hardtanh": HardTanh, "tanh": Tanh,
-               "sign": Sign, "leaky_relu": LeakyReLU}
+__all__ = ["Task", "TaskSample", "LayerSampler", "make_activation", "estimate_mi"]
 
 
 def make_activation(spec, noise: float = 0.0) -> Activation:
-    """An :class:`Activation` from a name in :data:`ACTIVATIONS` or an instance, with ``noise``."""
+    """An :class:`Activation` from a registry name (:data:`midnn.activations.ACTIVATIONS`) or
+    an instance, with ``noise``."""
     if isinstance(spec, Activation):
         return spec.with_noise(check.noise("noise", noise))
-    if isinstance(spec, str) and spec.lower() in ACTIVATIONS:
-        return ACTIVATIONS[spec.lower()](noise=check.noise("noise", noise))
-    raise ValueError(f"activation must be a midnn Activation or one of "
-                     f"{sorted(ACTIVATIONS)}, got {spec!r}")
+    return from_name(spec, noise=check.noise("noise", noise))
 
 
 def _int_at_least(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+    return check.integer(name, value, low=low)
 
 
 def _per_layer(name: str, value, n_layers: int, fn) -> list[float]:
@@ -162,8 +152,7 @@ class Task:
                                                   strict=True)]
         self.model = Model(prior, [Layer(Empirical.from_matrix(W), a)
                                    for W, a in zip(self.weights, self.activations, strict=True)])
-        self._replica: dict = {}
-        self._last: ReplicaResult | None = None
+        self._replica: ReplicaResult | None = None
 
     # ------------------------------------------------------------------ description
     @property
@@ -198,14 +187,9 @@ class Task:
         """``(x, t, clean)``: x (N, n_0), t[l-1] = T_l with its noise, and
         clean[l-1] = f_l(W_l T_{l-1}), the noise-free activation of layer l (see module doc)."""
         n = _int_at_least("n_samples", n_samples, 1)
-        g = as_generator(rng)
+        g = np.random.default_rng(rng)
         x = self.prior.sample((n, self.n0), g)
-        t, clean, prev = [], [], x
-        for W, act in zip(self.weights, self.activations, strict=True):
-            z = prev @ W.T
-            clean.append(act.f(z))
-            prev = act.sample(z, g) if act.noise > 0 else clean[-1]
-            t.append(prev)
+        t, clean = propagate(x, self.weights, self.activations, g)
         return TaskSample(x, t, clean)
 
     def sample(self, n_samples: int, rng=None) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -215,17 +199,25 @@ class Task:
 
     # ------------------------------------------------------------------ ground truth
     def replica(self, **kwargs) -> ReplicaResult:
-        """Replica result of every layer, nats per n_0 (cached per keyword arguments).
+        """Replica result of every layer, nats per n_0.
 
-        ``kwargs`` go to :func:`midnn.replica` (``solver``, ``tol``, ``max_iter``); the
-        readout noise is the task's.  The ``true_*`` methods use the last result computed
-        (the default arguments if none was).
+        ``kwargs`` go to :func:`midnn.replica` (``solver``, ``tol``, ``init``,
+        ``readout_noise``, ...); the readout noise defaults to the task's. The result with
+        the default arguments is computed once and kept: it is the ground truth of the
+        ``true_*`` methods and of the samplers.
         """
-        key = tuple(sorted(kwargs.items()))
-        if key not in self._replica:
-            self._replica[key] = replica(self.model, readout_noise=self.readout_noise, **kwargs)
-        self._last = self._replica[key]
-        return self._last
+        if kwargs:
+            return replica(self.model, **{"readout_noise": self.readout_noise, **kwargs})
+        if self._replica is None:
+            self._replica = replica(self.model, readout_noise=self.readout_noise)
+        return self._replica
+
+    def sampler(self, layer: int | None = None) -> LayerSampler:
+        """The joint law of (X, T_layer) (default: the last layer) with its replica mutual
+        information, in the form of the ``bmi`` benchmark's samplers
+        (:class:`midnn.interface.Sampler`)."""
+        layer = self.n_layers if layer is None else self._layer(layer)
+        return LayerSampler(self, layer)
 
     def exact(self) -> ExactResult:
         """Exact log-det values per n_0 (:func:`midnn.exact.linear_gaussian`); linear only."""
@@ -237,14 +229,61 @@ class Task:
     def true_mutual_information(self, layer: int | None = None, *, total: bool = False) -> float:
         """Replica I(X; T_layer) per n_0 (``total=True``: in nats for the whole layer)."""
         layer = self.n_layers if layer is None else self._layer(layer)
-        v = float((self._last or self.replica()).mutual_information[layer - 1])
+        v = float(self.replica().mutual_information[layer - 1])
         return v * self.n0 if total else v
 
     def true_entropy(self, layer: int | None = None, *, total: bool = False) -> float:
         """Replica H(T_layer) per n_0 (``total=True``: in nats for the whole layer)."""
         layer = self.n_layers if layer is None else self._layer(layer)
-        v = float((self._last or self.replica()).entropy[layer - 1])
+        v = float(self.replica().entropy[layer - 1])
         return v * self.n0 if total else v
+
+
+class LayerSampler:
+    """(X, T_l) of a :class:`Task` as a sampler of the ``bmi`` benchmark
+    (:class:`midnn.interface.Sampler`): ``sample(n_points, rng) -> (x, t_l)`` with T_l
+    observed through the task's readout noise (the chain of entry l of its replica result),
+    ``dim_x`` = n_0, ``dim_y`` = n_l, and ``mutual_information()`` the replica
+    I(X; T_l) in **total** nats (bmi's convention; ``mutual_information_per_n0`` is
+    midnn's)."""
+
+    def __init__(self, task: Task, layer: int):
+        self.task = task
+        self.layer = layer
+
+    def __repr__(self) -> str:
+        return f"LayerSampler({self.task!r}, layer={self.layer})"
+
+    @property
+    def dim_x(self) -> int:
+        return self.task.n0
+
+    @property
+    def dim_y(self) -> int:
+        return self.task.widths[self.layer]
+
+    @property
+    def dim_total(self) -> int:
+        return self.dim_x + self.dim_y
+
+    @property
+    def mutual_information_per_n0(self) -> float:
+        return self.task.true_mutual_information(self.layer)
+
+    def mutual_information(self) -> float:
+        """Replica I(X; T_l) in nats (total, not per unit)."""
+        return self.task.true_mutual_information(self.layer, total=True)
+
+    def sample(self, n_points: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
+        """``n_points`` pairs (x, t_l), t_l observed through the readout noise."""
+        task = self.task
+        n = _int_at_least("n_points", n_points, 1)
+        g = np.random.default_rng(rng)
+        x = task.prior.sample((n, task.n0), g)
+        acts = list(task.activations[: self.layer])
+        acts[-1] = acts[-1].with_noise(task.readout_noise)
+        t, _ = propagate(x, task.weights[: self.layer], acts, g)
+        return x, t[-1]
 
 
 # ---------------------------------------------------------------------------- estimation
@@ -268,105 +307,3 @@ def estimate_mi(task: Task, estimator: MutualInformationEstimator, n_samples: in
         use_clean = isinstance(estimator, (KDEBound, Binning))
     t = (s.clean if use_clean else s.t)[layer - 1]
     return float(estimator.estimate(s.x, t)) / task.n0
-
-
-@dataclass
-class Figure2Sweep:
-    """Results of :func:`figure2_sweep`; MI values per n_0 in nats, last axis = sigma."""
-
-    sigmas: np.ndarray
-    n0: int
-    n_samples: int
-    kde_noises: tuple[float, ...]
-    bin_widths: tuple[float, ...]
-    kde_upper: dict  # name -> (n_kde, n_sigma)
-    kde_lower: dict
-    binning: dict  # name -> (n_bins, n_sigma)
-    replica: dict  # name -> (n_layers, n_sigma): replica I(X; T_l)/n_0, row -1 = T_L
-    exact: dict  # name -> (n_layers, n_sigma): exact log-det values (linear networks only)
-    log_n: float  # log(n_samples)/n_0: the ceiling of the sample-based estimators
-
-
-def figure2_sweep(networks: dict, sigmas, *, n0: int = 100, n_samples: int = 500,
-                  noise: float = 1e-5, kde_noises=(1e-3, 1e-1, 1.0),
-                  bin_widths=(0.01, 0.1, 0.5), width_factors=None, tol: float = 1e-10,
-                  seed: int = 0) -> Figure2Sweep:
-    """The paper's Figure 2: estimators and replica of I(X; T_L) versus the weight scale.
-
-    ``networks`` maps a name to a list of activations; the widths are
-    ``[n0] + [round(c * n0) for c in width_factors]`` (default: all equal to ``n0``).  For each
-    sigma a :class:`Task` with seed ``seed`` is built, ``n_samples`` inputs are drawn
-    (seed ``seed + 1``), and the KDE bounds (kernel variances ``kde_noises``), binning
-    (``bin_widths``) and replica (tolerance ``tol``) values of I(X; T_L)/n_0 are recorded,
-    with the exact log-det value for linear networks.
-    """
-    sigmas = np.asarray(sigmas, dtype=float)
-    if sigmas.ndim != 1 or sigmas.size == 0 or not np.all(sigmas > 0):
-        raise ValueError("sigmas must be a non-empty 1-D array of positive values")
-    if not isinstance(networks, dict) or not networks:
-        raise ValueError("networks must be a non-empty dict name -> activations")
-    n0 = _int_at_least("n0", n0, 1)
-    n_samples = _int_at_least("n_samples", n_samples, 2)
-    kde_noises = tuple(check.positive("kde_noises", v) for v in kde_noises)
-    bin_widths = tuple(check.positive("bin_widths", v) for v in bin_widths)
-    S = sigmas.size
-    up = {k: np.empty((len(kde_noises), S)) for k in networks}
-    lo = {k: np.empty((len(kde_noises), S)) for k in networks}
-    bn = {k: np.empty((len(bin_widths), S)) for k in networks}
-    rep, ex = {}, {}
-    for name, acts in networks.items():
-        acts = [acts] if isinstance(acts, (str, Activation)) else list(acts)
-        for j, s in enumerate(sigmas):
-            factors = [1.0] * len(acts) if width_factors is None else list(width_factors)
-            if len(factors) != len(acts) or min(factors) <= 0:
-                raise ValueError("width_factors must hold one positive value per layer")
-            widths = [n0] + [max(1, round(c * n0)) for c in factors]
-            task = Task(None, widths, acts, s, noise, seed)
-            task.replica(tol=tol)
-            smp = task.sample_with_clean(n_samples, seed + 1)
-            c = smp.clean[-1]
-            for i, kn in enumerate(kde_noises):
-                b = KDEBound(kn, device="cpu").bounds(c)
-                up[name][i, j], lo[name][i, j] = b.i_upper / n0, b.i_lower / n0
-            for i, bw in enumerate(bin_widths):
-                bn[name][i, j] = Binning(bin_width=bw).estimate(smp.x, c) / n0
-            rep.setdefault(name, np.empty((len(acts), S)))[:, j] = (
-                task.replica(tol=tol).mutual_information)
-            if task.is_linear_gaussian:
-                ex.setdefault(name, np.empty((len(acts), S)))[:, j] = (
-                    task.exact().mutual_information)
-    return Figure2Sweep(sigmas, n0, n_samples, kde_noises, bin_widths, up, lo, bn, rep, ex,
-                        float(np.log(n_samples)) / n0)
-
-
-def estimator_errors(estimators: dict, *, dims=(5, 20, 100), sample_sizes=(300,),
-                     activations=("linear",), sigma: float = 1.0, noise: float = 0.1,
-                     seed: int = 0) -> list[dict]:
-    """Estimator minus ground truth of I(X; T_L)/n_0 on one-layer-deep tasks of width n_0.
-
-    For every n_0 in ``dims`` and N in ``sample_sizes`` a :class:`Task` with widths
-    [n_0] * (len(activations) + 1) is built; at fixed ``sigma`` and ``noise`` the true MI per
-    unit is (nearly) independent of n_0.  The truth is the exact log-det when the task is
-    linear-Gaussian, the replica value otherwise.  Returns one dict per (n_0, N) with keys
-    ``n0``, ``n_samples``, ``truth``, ``truth_kind`` and, per estimator name, its error
-    (estimate - truth, per n_0).  Entropy-only estimators are refused.
-    """
-    for k, est in estimators.items():
-        if not isinstance(est, MutualInformationEstimator):
-            kind = "an entropy-only" if isinstance(est, EntropyEstimator) else "not an MI"
-            raise ValueError(f"estimators[{k!r}] is {kind} estimator")
-    rows = []
-    for n0 in dims:
-        n0 = _int_at_least("dims", n0, 1)
-        task = Task(None, [n0] * (len(activations) + 1), activations, sigma, noise, seed)
-        if task.is_linear_gaussian:
-            truth, kind = float(task.exact().mutual_information[-1]), "exact"
-        else:
-            truth, kind = task.true_mutual_information(), "replica"
-        for n in sample_sizes:
-            smp = task.sample_with_clean(_int_at_least("sample_sizes", n, 2), seed + n0 + n)
-            row = {"n0": n0, "n_samples": int(n), "truth": truth, "truth_kind": kind}
-            for name, est in estimators.items():
-                row[name] = estimate_mi(task, est, n, sample=smp) - truth
-            rows.append(row)
-    return rows

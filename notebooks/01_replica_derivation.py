@@ -59,10 +59,11 @@ import numpy as np
 
 from midnn import Layer, Model, replica
 from midnn.activations import HardTanh, LeakyReLU, Linear, ReLU, Sign
-from midnn.channels import Channel
+from midnn.chain import Chain, State
 from midnn.exact import linear_gaussian
+from midnn.potential import potential
 from midnn.priors import Binary, GaussBernoulli, Gaussian
-from midnn.solvers import Chain, State, fixed_point, potential, vamp
+from midnn.solvers import fixed_point, vamp
 from midnn.spectra import Empirical, MarchenkoPastur
 from midnn.usv import haar_orthogonal
 
@@ -141,12 +142,12 @@ res = replica(Model(Gaussian(), [Layer(Empirical.from_matrix(W), Linear(delta))]
 st = res.details[0].state
 ex = linear_gaussian([W], delta)
 print(f"V_1 = {st.V[0]:.6f}  exact MMSE = {ex.mmse[0]:.6f}")
-print(f"A^_1 = {st.Ahat[0]:.4f}: mmse_P0(A^_1) = {Gaussian().mmse(st.Ahat[0]):.6f}")
-print(f"A_1 = {st.A[0]:.4f}: 1/(Delta + V~_1) = {1 / (delta + st.Vhat[0]):.4f}")
+print(f"A^_1 = {st.A_tilde[0]:.4f}: mmse_P0(A^_1) = {Gaussian().mmse(st.A_tilde[0]):.6f}")
+print(f"A_1 = {st.A[0]:.4f}: 1/(Delta + V~_1) = {1 / (delta + st.V_tilde[0]):.4f}")
 assert abs(st.V[0] - ex.mmse[0]) < 1e-9
 assert abs(res.entropy[0] - ex.entropy[0]) < 1e-9
-assert abs(Gaussian().mmse(st.Ahat[0]) - st.V[0]) < 1e-9
-assert abs(st.A[0] - 1 / (delta + st.Vhat[0])) < 1e-9
+assert abs(Gaussian().mmse(st.A_tilde[0]) - st.V[0]) < 1e-9
+assert abs(st.A[0] - 1 / (delta + st.V_tilde[0])) < 1e-9
 
 # %% [markdown]
 # ## 3. Scalar channels
@@ -192,11 +193,11 @@ for name, prior in priors.items():
 # %%
 rho_t, vt, ah = 1.0, 0.3, 2.0
 activations = {"linear": Linear(0.05), "sign": Sign(0.05), "ReLU": ReLU(0.05),
-               "leaky ReLU": LeakyReLU(0.1, 0.05), "hardtanh": HardTanh(0.05)}
+               "leaky ReLU": LeakyReLU(0.05, slope=0.1), "hardtanh": HardTanh(0.05)}
 print(f"{'activation':>10} | {'A_out':>8} {'2dH/dV~':>8} | {'V_hid':>8} {'2dI/dA^':>8} | "
       f"{'A_hid':>8} {'2dI/dV~':>8} | {'rho MC':>7} {'exact':>7} | {'Var MC':>7} {'exact':>7}")
 for name, act in activations.items():
-    ch = Channel(act, rho_t)
+    ch = act.channel(rho_t)
     e = 1e-5
     a_out = ch.output_A(vt)
     fd_out = (ch.output_entropy(vt + e) - ch.output_entropy(vt - e)) / e
@@ -325,7 +326,7 @@ prior5, delta5 = GaussBernoulli(rho=0.2), 1e-5
 def chain5(alpha):
     """prior -> one linear layer with MP(alpha) weights (rho~ = E lambda rho / alpha)."""
     spec = MarchenkoPastur(alpha)
-    return Chain(prior5, [spec], [Channel(Linear(delta5), spec.mean * prior5.second_moment / alpha)])
+    return Chain(prior5, [spec], [Linear(delta5).channel(spec.mean * prior5.second_moment / alpha)])
 
 
 def both_fixed_points(chain):
@@ -425,9 +426,7 @@ plt.show()
 # %%
 model6 = Model(Gaussian(), [Layer(MarchenkoPastur(1.5), Linear(0.0)),
                             Layer(MarchenkoPastur(0.8), ReLU(1e-3))])
-_, rho_tilde6 = model6.second_moments()
-chain6 = Chain(model6.prior, [l.spectrum for l in model6.layers],
-               [Channel(l.activation, rt) for l, rt in zip(model6.layers, rho_tilde6, strict=False)])
+chain6 = Chain.from_model(model6)
 init6 = State.initial(1e-6 * chain6.rho)
 fp = fixed_point(chain6, init6, tol=1e-12, trace=True)
 vp = vamp(chain6, init6, tol=1e-12, trace=True)

@@ -55,7 +55,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from midnn import estimators as E
-from midnn import tasks
+from midnn import figure2
 
 warnings.filterwarnings("ignore", category=UserWarning)
 NETWORKS = {"linear-linear": ["linear", "linear"], "ReLU-ReLU": ["relu", "relu"],
@@ -72,7 +72,7 @@ SIGMAS = np.logspace(-1, 1, N_SIGMA)
 # %%
 # NBVAL_IGNORE_OUTPUT
 t0 = time.perf_counter()
-sweep = tasks.figure2_sweep(NETWORKS, SIGMAS, n0=N0, n_samples=N_SAMPLES, noise=NOISE,
+sweep = figure2.figure2_sweep(NETWORKS, SIGMAS, n0=N0, n_samples=N_SAMPLES, noise=NOISE,
                             kde_noises=KDE_NOISES, bin_widths=BIN_WIDTHS,
                             width_factors=WIDTH_FACTORS, tol=REPLICA_TOL, seed=SEED)
 print(f"sweep: {time.perf_counter() - t0:.1f} s")
@@ -171,7 +171,7 @@ print("hardtanh replica MI peaks at sigma =", np.round(SIGMAS[np.argmax(ht)], 3)
 t0 = time.perf_counter()
 ests = {"KDE upper": E.KDEBound(TABLE_NOISE), "KDE lower": E.KDEBound(TABLE_NOISE, "lower"),
         "binning 0.1": E.Binning(bin_width=0.1), "KSG k=3": E.KSG(k=3)}
-rows = tasks.estimator_errors(ests, dims=TABLE_DIMS, sample_sizes=TABLE_SAMPLES,
+rows = figure2.estimator_errors(ests, dims=TABLE_DIMS, sample_sizes=TABLE_SAMPLES,
                               noise=TABLE_NOISE, seed=SEED)
 print(f"table: {time.perf_counter() - t0:.1f} s")
 

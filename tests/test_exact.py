@@ -267,7 +267,7 @@ def brute_density(P, Z, act, t):
     return dens @ P
 
 
-OUTPUTS = [Linear(0.2), Tanh(0.2), LeakyReLU(0.3, 0.2), ReLU(0.2), HardTanh(0.2), Sign(0.2)]
+OUTPUTS = [Linear(0.2), Tanh(0.2), LeakyReLU(0.2, slope=0.3), ReLU(0.2), HardTanh(0.2), Sign(0.2)]
 
 
 def sample_points(act, rng, m, n):
@@ -513,7 +513,7 @@ def test_enumeration_bad_input():
 def test_entropy_is_mi_plus_conditional():
     rng = np.random.default_rng(15)
     Ws = random_chain(rng, [6, 5])
-    res = exact.binary_enumeration(Ws, [LeakyReLU(0.2, 0.05)], n_samples=200, seed=8)
+    res = exact.binary_enumeration(Ws, [LeakyReLU(0.05, slope=0.2)], n_samples=200, seed=8)
     assert math.isclose(res.entropy, res.mutual_information + res.conditional_entropy,
                         abs_tol=1e-14)
     assert res.mutual_information <= np.log(2) + 3 * res.mutual_information_se

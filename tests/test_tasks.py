@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from midnn import estimators as E
+from midnn import figure2 as F2
 from midnn import tasks as T
 from midnn.activations import HardTanh, Linear, ReLU
 from midnn.priors import Binary, Gaussian
@@ -89,13 +90,13 @@ def test_estimator_protocol_on_task_samples():
     up = T.estimate_mi(task, E.KDEBound(0.1), 400, sample=smp)
     assert lo < exact - 0.1
     assert lo < up <= np.log(400) / 5 + 1e-12 < exact
-    rows = T.estimator_errors({"kde": E.KDEBound(0.1)}, dims=(5,), sample_sizes=(100,),
+    rows = F2.estimator_errors({"kde": E.KDEBound(0.1)}, dims=(5,), sample_sizes=(100,),
                               noise=0.1)
     assert rows[0]["truth_kind"] == "exact" and np.isfinite(rows[0]["kde"])
 
 
 def test_figure2_sweep_small():
-    res = T.figure2_sweep({"lin": ["linear", "linear"]}, [0.5, 2.0], n0=8, n_samples=50,
+    res = F2.figure2_sweep({"lin": ["linear", "linear"]}, [0.5, 2.0], n0=8, n_samples=50,
                           width_factors=(2, 2),
                           kde_noises=(0.1,), bin_widths=(0.5,))
     assert res.kde_upper["lin"].shape == (1, 2) and res.replica["lin"].shape == (2, 2)
@@ -139,9 +140,9 @@ def test_bad_input():
     with pytest.raises(ValueError, match="estimator"):
         T.estimate_mi(task, E.KLEntropy(), 10)
     with pytest.raises(ValueError, match="entropy-only"):
-        T.estimator_errors({"kl": E.KLEntropy()})
+        F2.estimator_errors({"kl": E.KLEntropy()})
     with pytest.raises(ValueError, match="sigmas"):
-        T.figure2_sweep({"a": ["linear"]}, [])
+        F2.figure2_sweep({"a": ["linear"]}, [])
 
 
 def test_square_layer_high_snr_replica_equals_exact():

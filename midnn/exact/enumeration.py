@@ -1,35 +1,12 @@
-"""Finite-size ground truth for the entropies and mutual informations of eq. (1).
+"""Exact entropies of networks with a +-1 input, by enumeration of the 2^{n_0} inputs.
 
-Two exactly solvable families give reference values for the replica formula (digest sections
-4.3, 4.4 and 7) at finite n_0, with the *actual* weight matrices rather than their spectra:
-
-* :func:`linear_gaussian` -- Gaussian input X ~ N(mean, var I) (or any input covariance),
-  linear layers of any depth with any noises. Everything is a Gaussian log-determinant
-  (digest section 4.3):
-
-      Sigma_0 = var I,   Sigma_l = W_l Sigma_{l-1} W_l^T + Delta_l I,
-      C_0 = 0,           C_l     = W_l C_{l-1} W_l^T + Delta_l I,
-
-      H(T_L)   = 1/2 log det(2 pi e Sigma_L),     H(T_L|X) = 1/2 log det(2 pi e C_L),
-      I(X;T_L) = H(T_L) - H(T_L|X),
-      mmse     = tr(Sigma_X - Sigma_XT Sigma_T^{-1} Sigma_TX) / n_0,
-
-  where C_l is the covariance of T_l given X (the noise propagated through the layers). It is
-  evaluated with Cholesky factors in float64 (stable for n in the thousands).
-  :func:`linear_gaussian_generative` feeds the network with the generative data model of the
-  paper, X = W_dec Y + noise (digest section 4.3).
-
-* :func:`binary_enumeration` -- +-1 input X with i.i.d. components (P(x_i = +1) = p_plus),
-  deterministic inner layers with any activations and Gaussian noise Delta_L on the last
-  layer. Enumerating the 2^{n_0} inputs makes the law of T_L an explicit mixture of 2^{n_0}
-  product laws, so log p(t) = logsumexp_x [log P(x) + log p(t|x)] is computed *exactly*;
-  the entropy H(T_L) = -E log p(T_L) is then a Monte Carlo average (with its standard error)
-  over samples (x, t) drawn from the model, and H(T_L|X) is exact. :func:`binary_log_density`
-  exposes the exact density itself.
-
-Conventions (as in the rest of midnn): nats, quantities divided by n_0 (the input dimension),
-noise = variance of the Gaussian noise added *before* the activation,
-T_l = f_l(W_l T_{l-1} + xi_l), xi_l ~ N(0, Delta_l I), W_l of shape (n_l, n_{l-1}).
++-1 input X with i.i.d. components (P(x_i = +1) = p_plus), deterministic inner layers with
+any activations and Gaussian noise Δ_L on the last layer. Enumerating the 2^{n_0} inputs
+makes the law of T_L an explicit mixture of 2^{n_0} product laws, so
+log p(t) = logsumexp_x [log P(x) + log p(t|x)] is computed exactly; the entropy
+H(T_L) = -E log p(T_L) is then a Monte Carlo average (with its standard error) over samples
+(x, t) drawn from the model, and H(T_L | X) is exact. :func:`binary_log_density` exposes the
+exact density itself. Computed in float64 torch (this module imports torch).
 """
 
 from __future__ import annotations
@@ -41,21 +18,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from scipy.linalg import cholesky, solve_triangular
 
-from . import _validate as check
-from .activations import Activation, HardTanh, LeakyReLU, Linear, ReLU, Sign, Tanh
-from .priors import Binary, as_generator
+from .. import _validate as check
+from ..activations import Activation, HardTanh, LeakyReLU, Linear, ReLU, Sign, Tanh
+from ..gaussian import expected_log_cosh
+from ..montecarlo import control_variate_mean
+from ..priors import Binary
+from ._checks import _weights
 
-__all__ = [
-    "ExactResult",
-    "ExactMCResult",
-    "linear_gaussian",
-    "linear_gaussian_generative",
-    "binary_enumeration",
-    "binary_log_density",
-    "MAX_ENUMERATION_N0",
-]
+__all__ = ["ExactMCResult", "binary_enumeration", "binary_log_density", "MAX_ENUMERATION_N0",
+           "MAX_OUTPUT_ENUMERATION"]
 
 #: Largest input dimension accepted by the enumeration routines (2^24 mixture components).
 MAX_ENUMERATION_N0 = 24
@@ -66,315 +38,6 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_2PIE = math.log(2.0 * math.pi * math.e)
 
 
-# ----------------------------------------------------------------------------------------------
-# Argument checking
-# ----------------------------------------------------------------------------------------------
-
-
-def _weights(weights: Sequence[ArrayLike], name: str = "weights") -> list[np.ndarray]:
-    """Float64 copies of the weight matrices, checking shapes (n_l, n_{l-1}) chain up."""
-    if isinstance(weights, np.ndarray) and weights.ndim == 2:
-        weights = [weights]
-    try:
-        mats = [np.array(w, dtype=np.float64) for w in weights]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a sequence of 2-D real arrays") from None
-    if len(mats) == 0:
-        raise ValueError(f"{name} must contain at least one matrix")
-    for i, w in enumerate(mats):
-        if w.ndim != 2 or w.size == 0:
-            raise ValueError(f"{name}[{i}] must be a non-empty 2-D array (n_out, n_in), got "
-                             f"shape {w.shape}")
-        if not np.all(np.isfinite(w)):
-            raise ValueError(f"{name}[{i}] must be finite (no NaN or inf)")
-        if i > 0 and w.shape[1] != mats[i - 1].shape[0]:
-            raise ValueError(f"{name}[{i}] has {w.shape[1]} columns, expected "
-                             f"{mats[i - 1].shape[0]} (the rows of {name}[{i - 1}])")
-    return mats
-
-
-def _per_layer(name: str, values, n_layers: int, *, allow_none: bool) -> list[float | None]:
-    """A scalar or a sequence of ``n_layers`` noise variances (``None`` entries if allowed)."""
-    if values is None and allow_none:
-        return [None] * n_layers
-    if np.ndim(values) == 0:
-        values = [values] * n_layers
-    values = list(values)
-    if len(values) != n_layers:
-        raise ValueError(f"{name} must hold {n_layers} values (one per layer), got {len(values)}")
-    out: list[float | None] = []
-    for i, v in enumerate(values):
-        if v is None and allow_none:
-            out.append(None)
-        else:
-            out.append(check.noise(f"{name}[{i}]", v))
-    return out
-
-
-# ----------------------------------------------------------------------------------------------
-# (a) Gaussian input, linear layers: log-determinants
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExactResult:
-    """Exact information quantities of a linear Gaussian network, one entry per layer.
-
-    Entry ``l`` (0-based) describes the chain X -> T_1 -> ... -> T_{l+1} in which the layers
-    before l+1 keep their own noises and layer l+1 is observed with its readout noise.
-
-    Attributes
-    ----------
-    entropy : ndarray
-        H(T_l) / n (differential entropy, nats), n = n_0 or the ``normalization``.
-    conditional_entropy : ndarray
-        H(T_l | X) / n.
-    mutual_information : ndarray
-        I(X; T_l) / n = H(T_l)/n - H(T_l|X)/n.
-    mmse : ndarray
-        E ||X - E[X | T_l]||^2 / n_X: the minimum mean squared error of the network input X
-        given T_l, per component of X (always divided by n_X = n_0, never by n).
-
-    Entries whose observed layer has zero noise (only possible for l < L) are NaN: the
-    differential entropy of a noiseless linear image diverges generically.
-    """
-
-    entropy: np.ndarray
-    conditional_entropy: np.ndarray
-    mutual_information: np.ndarray
-    mmse: np.ndarray
-
-
-class _Cov:
-    """A covariance matrix stored either as ``scalar * I`` (``mat is None``) or densely."""
-
-    __slots__ = ("scalar", "mat")
-
-    def __init__(self, scalar: float = 0.0, mat: np.ndarray | None = None):
-        self.scalar = scalar
-        self.mat = mat
-
-    def congruence(self, W: np.ndarray) -> _Cov:
-        """W Sigma W^T (zero stays a scalar zero)."""
-        if self.mat is None:
-            if self.scalar == 0.0:
-                return _Cov(0.0)
-            M = self.scalar * (W @ W.T)
-        else:
-            M = W @ self.mat @ W.T
-        return _Cov(mat=0.5 * (M + M.T))
-
-    def plus_identity(self, delta: float) -> _Cov:
-        if self.mat is None:
-            return _Cov(self.scalar + delta)
-        M = self.mat.copy()
-        M[np.diag_indices_from(M)] += delta
-        return _Cov(mat=M)
-
-    def logdet(self, n: int, what: str) -> tuple[float, np.ndarray | None]:
-        """log det and (for a dense matrix) its lower Cholesky factor."""
-        if self.mat is None:
-            if self.scalar <= 0.0:
-                raise ValueError(f"the covariance of {what} is singular (zero noise)")
-            return n * math.log(self.scalar), None
-        try:
-            L = cholesky(self.mat, lower=True, check_finite=False)
-        except np.linalg.LinAlgError:
-            raise ValueError(f"the covariance of {what} is not positive definite: its entropy "
-                             "diverges (give that layer a positive noise)") from None
-        return 2.0 * float(np.sum(np.log(np.diag(L)))), L
-
-
-def linear_gaussian(
-    weights: Sequence[ArrayLike],
-    noises: float | Sequence[float],
-    var: float = 1.0,
-    readout_noise: float | Sequence[float | None] | None = None,
-    *,
-    input_cov: ArrayLike | None = None,
-    normalization: float | None = None,
-) -> ExactResult:
-    r"""Exact H(T_l), H(T_l|X), I(X;T_l) and MMSE of a linear network with Gaussian input.
-
-    The network is T_l = W_l T_{l-1} + xi_l, xi_l ~ N(0, Delta_l I_{n_l}), T_0 = X with
-    X ~ N(mean, var I_{n_0}) (the mean is irrelevant) or X ~ N(0, ``input_cov``). With
-    Sigma_l the covariance of T_l and C_l the covariance of T_l given X (digest section 4.3),
-
-    .. math::
-
-        \Sigma_l = W_l \Sigma_{l-1} W_l^\top + \Delta_l I,\quad
-        C_l = W_l C_{l-1} W_l^\top + \Delta_l I,\quad C_0 = 0,
-
-        H(T_l) = \tfrac12 \log\det(2\pi e\,\Sigma_l),\quad
-        H(T_l|X) = \tfrac12 \log\det(2\pi e\,C_l),\quad I = H(T_l) - H(T_l|X),
-
-        \mathrm{mmse}_l = \operatorname{tr}(\Sigma_X - \Sigma_{XT}\Sigma_l^{-1}\Sigma_{TX})/n_0,
-        \quad \Sigma_{TX} = W_l \cdots W_1 \Sigma_X .
-
-    Log-determinants come from Cholesky factors and the MMSE from a triangular solve (no
-    explicit inverse), all in float64; the cost is O(n^3) per layer.
-
-    Parameters
-    ----------
-    weights : sequence of array_like
-        W_1, ..., W_L, W_l of shape (n_l, n_{l-1}). A single 2-D array means L = 1.
-    noises : float or sequence of float
-        Delta_1, ..., Delta_L >= 0 (a scalar is used for every layer). Inner noises may be
-        zero; the observed layer of the last entry must be noisy.
-    var : float, default 1.0
-        Variance of the i.i.d. Gaussian input components (ignored if ``input_cov`` is given).
-    readout_noise : float or sequence of (float or None), optional
-        Entry l of the result describes X -> ... -> T_l with the noise of layer l replaced by
-        ``readout_noise`` (a scalar for all layers, or one value per layer; ``None`` keeps the
-        layer's own noise). The noise that layer l passes on to deeper layers is always its
-        own Delta_l. Same semantics as the replica API's ``readout_noise``.
-    input_cov : array_like, optional
-        Covariance Sigma_X of a zero-mean Gaussian input (n_0, n_0), symmetric positive
-        semi-definite. Replaces ``var * I``.
-    normalization : float, optional
-        Number n the entropies and the mutual information are divided by (default n_0). The
-        MMSE is always per component of X.
-
-    Returns
-    -------
-    ExactResult
-        One entry per layer.
-
-    Raises
-    ------
-    ValueError
-        Inconsistent shapes, negative noises, a zero noise on the observed last layer (the
-        entropy diverges), a non-PSD ``input_cov`` or a covariance that is numerically not
-        positive definite.
-    """
-    mats = _weights(weights)
-    L = len(mats)
-    own = _per_layer("noises", noises, L, allow_none=False)
-    read = _per_layer("readout_noise", readout_noise, L, allow_none=True)
-    observed = [o if r is None else r for o, r in zip(own, read, strict=True)]
-    if observed[-1] == 0.0:
-        which = "readout_noise" if read[-1] is not None else "noises"
-        raise ValueError(f"{which}[{L - 1}] is 0: the last layer must be noisy, otherwise the "
-                         "differential entropy of T_L diverges")
-    n0 = mats[0].shape[1]
-
-    if input_cov is None:
-        var = check.positive("var", var)
-        sigma_x = _Cov(var)
-        trace_x = var * n0
-    else:
-        sigma_x = _Cov(mat=_input_covariance(input_cov, n0))
-        trace_x = float(np.trace(sigma_x.mat))
-    norm = float(n0) if normalization is None else check.positive("normalization",
-                                                                  normalization)
-
-    S, C = sigma_x, _Cov(0.0)
-    cross: np.ndarray | None = None  # Cov(T_l, X) = W_l ... W_1 Sigma_X
-    out = np.full((4, L), np.nan)
-    for l, W in enumerate(mats):
-        n = W.shape[0]
-        G, Gc = S.congruence(W), C.congruence(W)
-        if cross is None:
-            cross = W * sigma_x.scalar if sigma_x.mat is None else W @ sigma_x.mat
-        else:
-            cross = W @ cross
-        r = observed[l]
-        if r > 0.0:
-            what = f"T_{l + 1}"
-            logdet_s, chol = G.plus_identity(r).logdet(n, what)
-            logdet_c, _ = Gc.plus_identity(r).logdet(n, f"{what} given X")
-            Z = solve_triangular(chol, cross, lower=True, check_finite=False)
-            explained = float(np.sum(Z * Z))
-            out[:, l] = (
-                0.5 * (n * _LOG_2PIE + logdet_s) / norm,
-                0.5 * (n * _LOG_2PIE + logdet_c) / norm,
-                0.5 * (logdet_s - logdet_c) / norm,
-                max(trace_x - explained, 0.0) / n0,
-            )
-        S, C = G.plus_identity(own[l]), Gc.plus_identity(own[l])
-    return ExactResult(entropy=out[0], conditional_entropy=out[1], mutual_information=out[2],
-                       mmse=out[3])
-
-
-def _input_covariance(input_cov: ArrayLike, n0: int) -> np.ndarray:
-    try:
-        M = np.array(input_cov, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError("input_cov must be a real (n_0, n_0) matrix") from None
-    if M.shape != (n0, n0):
-        raise ValueError(f"input_cov must have shape ({n0}, {n0}) (n_0 = columns of "
-                         f"weights[0]), got {M.shape}")
-    if not np.all(np.isfinite(M)):
-        raise ValueError("input_cov must be finite (no NaN or inf)")
-    scale = max(float(np.max(np.abs(M))), np.finfo(float).tiny)
-    if np.max(np.abs(M - M.T)) > 1e-10 * scale:
-        raise ValueError("input_cov must be symmetric")
-    M = 0.5 * (M + M.T)
-    jitter = M.copy()
-    jitter[np.diag_indices_from(jitter)] += 1e-10 * scale
-    try:
-        cholesky(jitter, lower=True, check_finite=False)
-    except np.linalg.LinAlgError:
-        raise ValueError("input_cov must be positive semi-definite") from None
-    return M
-
-
-def linear_gaussian_generative(
-    decoder: ArrayLike,
-    decoder_noise: float,
-    weights: Sequence[ArrayLike],
-    noises: float | Sequence[float],
-    var: float = 1.0,
-    readout_noise: float | Sequence[float | None] | None = None,
-) -> ExactResult:
-    """:func:`linear_gaussian` fed by the generative data model X = W_dec Y + noise.
-
-    The latent code Y ~ N(0, var I_{n_Y}) is decoded into the network input
-    X = W_dec Y + xi_dec, xi_dec ~ N(0, Delta_dec I_{n_X}), W_dec of shape (n_X, n_Y)
-    (digest section 4.3), so that Sigma_X = var W_dec W_dec^T + Delta_dec I. The network
-    X -> T_1 -> ... -> T_L is then evaluated exactly as in :func:`linear_gaussian`.
-
-    Parameters
-    ----------
-    decoder : array_like
-        W_dec, shape (n_X, n_Y) with n_X = n_0 the input dimension of ``weights[0]``.
-    decoder_noise : float
-        Delta_dec >= 0 (zero gives a singular, rank-n_Y input covariance, which is allowed).
-    weights, noises, readout_noise
-        As in :func:`linear_gaussian`.
-    var : float, default 1.0
-        Variance of the latent components Y_i.
-
-    Returns
-    -------
-    ExactResult
-        H(T_l)/n_Y, H(T_l|X)/n_Y and I(X; T_l)/n_Y (normalized by the *latent* dimension, as in
-        the paper's synthetic-data experiments), and the MMSE of X given T_l per component
-        of X. Note that I(X; T_l) is the information about the network input X, not about Y
-        (they differ when Delta_dec > 0).
-    """
-    try:
-        D = np.array(decoder, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError("decoder must be a real 2-D array (n_X, n_Y)") from None
-    if D.ndim != 2 or D.size == 0 or not np.all(np.isfinite(D)):
-        raise ValueError(f"decoder must be a finite non-empty 2-D array (n_X, n_Y), got shape "
-                         f"{D.shape}")
-    delta = check.noise("decoder_noise", decoder_noise)
-    var = check.positive("var", var)
-    mats = _weights(weights)
-    if mats[0].shape[1] != D.shape[0]:
-        raise ValueError(f"decoder has {D.shape[0]} rows but weights[0] has {mats[0].shape[1]} "
-                         "columns: they must match (n_X)")
-    cov = var * (D @ D.T)
-    cov[np.diag_indices_from(cov)] += delta
-    return linear_gaussian(mats, noises, readout_noise=readout_noise, input_cov=cov,
-                           normalization=D.shape[1])
-
-
-# ----------------------------------------------------------------------------------------------
-# (b) +-1 input: exact enumeration of the 2^{n_0} mixture components
-# ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -418,41 +81,15 @@ class ExactMCResult:
 # underflows to exactly 0 in float64, and every term is an exact multiple of _HARD / 2.
 _HARD = 1024.0
 
-# Quadrature for E log cosh(z + sigma xi): Gauss-Hermite (analytic integrand) when sigma is
-# small; for wider Gaussians E|U| in closed form plus Gauss-Legendre panels for the smooth,
-# fast-decaying remainder log1p(exp(-2|u|)) on each side of its kink at 0. Both are accurate to
-# ~1e-14 (checked against adaptive quadrature in the tests).
-_HERMITE_SIGMA_MAX = 0.5
-_PANEL_EDGES = np.array([0.0, 0.5, 1.0, 2.0, 3.0, 4.5, 6.0, 9.0, 12.0, 16.0, 20.0])
-
-
-def _legendre_panels() -> tuple[np.ndarray, np.ndarray]:
-    x, w = np.polynomial.legendre.leggauss(10)
-    a, b = _PANEL_EDGES[:-1], _PANEL_EDGES[1:]
-    nodes = ((b - a) / 2 * x[:, None] + (a + b) / 2).ravel()
-    wts = ((b - a) / 2 * w[:, None]).ravel()
-    return np.concatenate([nodes, -nodes]), np.concatenate([wts, wts])
-
-
 def _log_cosh(u: torch.Tensor) -> torch.Tensor:
     a = u.abs()
     return a + torch.log1p(torch.exp(-2.0 * a)) - math.log(2.0)
 
 
 def _expected_log_cosh(z: torch.Tensor, sigma: float) -> torch.Tensor:
-    """E log cosh(z + sigma xi), xi ~ N(0, 1), elementwise in z."""
-    if sigma <= _HERMITE_SIGMA_MAX:
-        x, w = np.polynomial.hermite_e.hermegauss(40)
-        x = torch.as_tensor(x, dtype=z.dtype)
-        w = torch.as_tensor(w / math.sqrt(2.0 * math.pi), dtype=z.dtype)
-        return _log_cosh(z[..., None] + sigma * x) @ w
-    nodes, wts = (torch.as_tensor(a, dtype=z.dtype) for a in _legendre_panels())
-    e_abs = (sigma * math.sqrt(2.0 / math.pi) * torch.exp(-0.5 * (z / sigma) ** 2)
-             + z * (1.0 - 2.0 * torch.special.ndtr(-z / sigma)))
-    dens = torch.exp(-0.5 * ((nodes - z[..., None]) / sigma) ** 2) / (
-        math.sqrt(2.0 * math.pi) * sigma)
-    rest = (dens * torch.log1p(torch.exp(-2.0 * nodes.abs()))) @ wts
-    return e_abs - math.log(2.0) + rest
+    """E log cosh(z + sigma xi), xi ~ N(0, 1), elementwise in z
+    (:func:`midnn.gaussian.expected_log_cosh`)."""
+    return torch.as_tensor(expected_log_cosh(z.numpy(), sigma), dtype=z.dtype)
 
 
 class _Output:
@@ -875,7 +512,7 @@ def binary_enumeration(
                              mutual_information=(entropy - h_cond) / n0,
                              mutual_information_se=0.0, n_samples=0)
 
-    rng = as_generator(seed)
+    rng = np.random.default_rng(seed)
     x = torch.as_tensor(np.where(rng.random((n_samples, n0)) < net.p, 1.0, -1.0))
     xi = torch.as_tensor(rng.standard_normal((n_samples, n_out)))
     z = net.forward(x)
@@ -890,7 +527,7 @@ def binary_enumeration(
     i_gauss = math.nan
     if invertible:
         control, i_gauss = _gaussian_control(o, z, sweep.mean, sweep.cov, out.v)
-        mi, se = _control_variate_mean(ratio, control, i_gauss)
+        mi, se = control_variate_mean(ratio, control, i_gauss)
     else:
         mi = float(np.mean(ratio))
         se = float(np.std(ratio, ddof=1) / math.sqrt(n_samples))
@@ -917,19 +554,3 @@ def _gaussian_control(u: torch.Tensor, z: torch.Tensor, mean: torch.Tensor, cov:
     log_marg = -0.5 * (w * w).sum(0) - 0.5 * (n * _LOG_2PI + logdet)
     log_cond = -((u - z) ** 2).sum(1) / (2 * v) - 0.5 * n * (_LOG_2PI + math.log(v))
     return (log_cond - log_marg).numpy(), 0.5 * (logdet - n * math.log(v))
-
-
-def _control_variate_mean(y: np.ndarray, c: np.ndarray, c_mean: float) -> tuple[float, float]:
-    """Mean of y with the control variate c (known expectation c_mean), and its standard error.
-
-    beta = Cov(y, c) / Var(c) is fitted on the same samples (regression estimator; its bias is
-    O(1/N), far below the standard error).
-    """
-    n = y.size
-    dc = c - c.mean()
-    var_c = float(dc @ dc)
-    beta = float((y - y.mean()) @ dc) / var_c if var_c > 0 else 0.0
-    resid = y - beta * (c - c_mean)
-    se = float(np.std(resid - resid.mean(), ddof=0) * math.sqrt(n / (n - 2 if n > 2 else 1))
-               / math.sqrt(n))
-    return float(resid.mean()), se
