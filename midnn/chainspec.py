@@ -9,8 +9,8 @@ along training and are passed separately: ``spec.model(eigvals)`` is the
 
 Everything here is plain NumPy so that the background worker of :class:`midnn.nn.Tracker`
 and offline recomputation (:func:`midnn.training.recompute`) run without torch. Types read
-from a record are looked up in explicit allow-lists (:data:`ACTIVATIONS`, :data:`PRIORS`,
-:data:`SPECTRA`), never by name in a module.
+from a record are looked up in explicit allow-lists (:mod:`midnn.serialize`), never by name
+in a module.
 
 Units: every quantity is in nats per unit of the chain input, n_0 = n_X (teacher-student
 data) or n_Y (generative data, chain Y -> X -> T_1 -> ...).
@@ -19,28 +19,21 @@ data) or n_Y (generative data, chain Y -> X -> T_1 -> ...).
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import Activation, HardTanh, LeakyReLU, Linear, ReLU, Sign, Tanh
-from .channels import Channel
+from .activations import Activation, Linear
 from .exact import linear_gaussian
 from .model import Layer, Model
-from .priors import Binary, GaussBernoulli, Gaussian, Prior
+from .priors import Gaussian, Prior
 from .replica import ReplicaResult, replica
-from .spectra import Empirical, MarchenkoPastur
+from .serialize import decode_activation, decode_prior, decode_spectrum, encode
+from .spectra import Empirical
 
-__all__ = ["ChainSpec", "LayerSpec", "ACTIVATIONS", "PRIORS", "SPECTRA", "QUANTITIES",
-           "encode", "decode", "spectrum_from", "evaluate", "exact_quantities", "units"]
-
-#: Types a record may name, by class name.
-ACTIVATIONS: dict[str, type] = {c.__name__: c for c in (Linear, ReLU, LeakyReLU, HardTanh,
-                                                        Tanh, Sign)}
-PRIORS: dict[str, type] = {c.__name__: c for c in (Gaussian, Binary, GaussBernoulli)}
-SPECTRA: dict[str, type] = {c.__name__: c for c in (Empirical, MarchenkoPastur)}
+__all__ = ["ChainSpec", "LayerSpec", "QUANTITIES", "spectrum_from", "evaluate",
+           "exact_quantities", "units"]
 
 #: Per-layer replica quantities, entry l-1 for layer T_l.
 QUANTITIES = ("entropy", "mutual_information", "conditional_entropy", "mmse")
@@ -50,44 +43,6 @@ NETWORK_QUANTITIES = ("mutual_information_x", "conditional_entropy_x")
 #: How a tracked layer's weights relate to the replica formula's assumption.
 BY_CONSTRUCTION = "by construction"
 ASSUMED = "assumed"
-
-
-# ----------------------------------------------------------------------------- encoding
-
-def encode(obj) -> dict:
-    """A prior, activation or spectrum as a JSON-able dict ``{"type": name, field: value}``."""
-    if isinstance(obj, Empirical):
-        return {"type": "Empirical", "alpha": float(obj.alpha),
-                "eigvals": [float(v) for v in obj.eigvals]}
-    d = {"type": type(obj).__name__}
-    d.update({f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.init})
-    return d
-
-
-def decode(d: Mapping, allowed: Mapping[str, type], what: str):
-    """The object ``d`` encodes; its type must be in ``allowed`` and its fields real numbers
-    (eigenvalues a list of them). Raises ValueError naming ``what`` otherwise."""
-    if not isinstance(d, Mapping) or not isinstance(d.get("type"), str):
-        raise ValueError(f"{what}: expected a mapping with a 'type', got {d!r}")
-    fields = dict(d)
-    name = fields.pop("type")
-    if name not in allowed:
-        raise ValueError(f"{what}: type {name!r} is not one of {sorted(allowed)}")
-    cls = allowed[name]
-    known = {f.name for f in dataclasses.fields(cls) if f.init}
-    for key, value in fields.items():
-        if key not in known:
-            raise ValueError(f"{what}: {name} has no field {key!r}")
-        if key == "eigvals":
-            if not isinstance(value, list) or not all(_is_real(v) for v in value):
-                raise ValueError(f"{what}: eigvals must be a list of numbers")
-        elif not _is_real(value):
-            raise ValueError(f"{what}: field {key!r} must be a number, got {value!r}")
-    return cls(**fields)
-
-
-def _is_real(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
 # ----------------------------------------------------------------------------- spec
@@ -135,7 +90,7 @@ class LayerSpec:
     @classmethod
     def from_json(cls, d: Mapping) -> LayerSpec:
         d = dict(d)
-        d["activation"] = decode(d.get("activation"), ACTIVATIONS, "layer activation")
+        d["activation"] = decode_activation(d.get("activation"))
         try:
             spec = cls(**d)
         except TypeError as err:
@@ -221,9 +176,8 @@ class ChainSpec:
     def from_json(cls, d: Mapping) -> ChainSpec:
         """Inverse of :meth:`to_json`; raises ValueError on anything it does not expect."""
         try:
-            prior = decode(d["prior"], PRIORS, "prior")
-            inputs = tuple(Layer(decode(L["spectrum"], SPECTRA, "input layer spectrum"),
-                                 decode(L["activation"], ACTIVATIONS, "input layer activation"))
+            prior = decode_prior(d["prior"])
+            inputs = tuple(Layer(decode_spectrum(L["spectrum"]), decode_activation(L["activation"]))
                            for L in d["input_layers"])
             layers = tuple(LayerSpec.from_json(s) for s in d["layers"])
             spec = cls(prior, inputs, layers, float(d["noise"]), float(d["inter_noise"]),
@@ -330,7 +284,7 @@ def _conditional_given_x(spec: ChainSpec, model: Model) -> np.ndarray:
     for j, layer in enumerate(spec.layers):
         if j > 0 and spec.inter_noise > 0:
             continue
-        channel = Channel(layer.activation.with_noise(spec.noise), rho_t[k + j])
+        channel = layer.activation.with_noise(spec.noise).channel(rho_t[k + j])
         out[j] = at[k + j + 1] * channel.output_entropy(0.0)
     return out
 

@@ -1,4 +1,4 @@
-"""Synthetic data sets of Gabrie et al. 2018 (digest section 5.1), with their replica description.
+"""Synthetic data sets of Gabrie et al. 2018 (their Figure 1), with their replica description.
 
 Two models:
 
@@ -24,7 +24,7 @@ network ``net`` (:class:`midnn.usv.USVNetwork`)::
 Layer widths of generating networks are lists that *include* the input dimension:
 ``teacher_widths = [n_X, ..., n_out]`` and ``decoder_widths = [n_Y, ..., n_X]``. Every
 generating layer computes t = f(W t_prev + xi), xi ~ N(0, noise) (the noise model of
-digest 1.2), with W_{ij} i.i.d. N(0, 1/n_in).
+eq. 1), with W_{ij} i.i.d. N(0, 1/n_in).
 
 Targets
 -------
@@ -54,25 +54,22 @@ import numpy as np
 import torch
 
 from . import _validate as check
-from .activations import Activation, HardTanh, Linear, ReLU, Sign, Tanh
+from .activations import ACTIVATIONS, Activation, Linear, from_name
 from .model import Layer, Model
 from .priors import Gaussian, Prior
+from .sampling import propagate
 from .spectra import Empirical
 
 __all__ = ["Dataset", "teacher_student", "generative", "make_dataset", "as_activation"]
 
-_ACTIVATIONS = {"linear": Linear, "relu": ReLU, "hardtanh": HardTanh, "tanh": Tanh,
-                "sign": Sign}
-
-
 def as_activation(value, name: str = "activation") -> Activation:
-    """A midnn Activation, or one built from a name ('linear', 'relu', 'hardtanh', 'tanh',
-    'sign') with zero noise."""
+    """A midnn Activation, or one built from a registry name
+    (:data:`midnn.activations.ACTIVATIONS`) with zero noise."""
     if isinstance(value, Activation):
         return value
-    if isinstance(value, str) and value.lower() in _ACTIVATIONS:
-        return _ACTIVATIONS[value.lower()]()
-    raise ValueError(f"{name} must be a midnn Activation or one of {sorted(_ACTIVATIONS)}, "
+    if isinstance(value, str) and value.lower() in ACTIVATIONS:
+        return from_name(value)
+    raise ValueError(f"{name} must be a midnn Activation or one of {sorted(ACTIVATIONS)}, "
                      f"got {value!r}")
 
 
@@ -235,12 +232,6 @@ def _rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     return np.random.default_rng(w_seq), np.random.default_rng(s_seq)
 
 
-def _forward(t: np.ndarray, weights, acts, rng) -> np.ndarray:
-    for W, a in zip(weights, acts, strict=True):
-        t = a.sample(t @ W.T, rng)
-    return t
-
-
 def _targets(source: np.ndarray, task: str) -> tuple[torch.Tensor, int | None]:
     if task == "regression":
         return torch.as_tensor(source, dtype=torch.float32), None
@@ -267,7 +258,8 @@ def teacher_student(teacher_widths: Sequence[int] = (100, 4),
                     prior: Prior | None = None, task: str = "regression",
                     fraction_relevant: float = 1.0, n_samples: int = 20000,
                     test_fraction: float = 0.5, seed: int | None = None) -> Dataset:
-    """Teacher-student data (digest 5.1a): X_i i.i.d. ~ P_0, targets from a teacher GLM.
+    """Teacher-student data (the paper's first synthetic model): X_i i.i.d. ~ P_0, targets
+    from a teacher GLM.
 
     Parameters
     ----------
@@ -316,7 +308,7 @@ def teacher_student(teacher_widths: Sequence[int] = (100, 4),
             W = w_rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)
         weights.append(W)
     X = prior.sample((n_samples, n_x), s_rng)
-    source = _forward(X, weights, acts, s_rng)
+    source = propagate(X, weights, acts, s_rng)[0][-1]
     targets, n_classes = _targets(source, task)
     x_tr, x_te = _split(X, n_test)
     y_tr, y_te = _split(targets, n_test)
@@ -337,7 +329,8 @@ def generative(decoder_widths: Sequence[int] = (20, 100),
                prior: Prior | None = None, task: str = "classification",
                fraction_relevant: float | None = None, n_samples: int = 20000,
                test_fraction: float = 0.5, seed: int | None = None) -> Dataset:
-    """Generative "decoder-encoder" data (digest 5.1b): latent Y_i i.i.d. ~ P_0, X = decoder(Y).
+    """Generative "decoder-encoder" data (the paper's second synthetic model): latent
+    Y_i i.i.d. ~ P_0, X = decoder(Y).
 
     Parameters
     ----------
@@ -383,7 +376,7 @@ def generative(decoder_widths: Sequence[int] = (20, 100),
     weights = [w_rng.standard_normal((widths[l + 1], widths[l])) / np.sqrt(widths[l])
                for l in range(len(widths) - 1)]
     Y = prior.sample((n_samples, n_y), s_rng)
-    X = _forward(Y, weights, acts, s_rng)
+    X = propagate(Y, weights, acts, s_rng)[0][-1]
     targets, n_classes = _targets(Y[:, :n_rel], task)
     x_tr, x_te = _split(X, n_test)
     y_tr, y_te = _split(targets, n_test)

@@ -52,7 +52,8 @@ from typing import Any
 
 import numpy as np
 
-from .chainspec import NETWORK_QUANTITIES, QUANTITIES, ChainSpec, encode
+from .chainspec import NETWORK_QUANTITIES, QUANTITIES, ChainSpec
+from .serialize import encode
 
 __all__ = ["FORMAT", "VERSION", "RecordError", "RecordWarning", "RunRecord", "RecordWriter",
            "load", "record_path", "provenance"]

@@ -10,6 +10,7 @@ and the two spectra), never an arbitrary name from a file.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -39,14 +40,30 @@ def encode(obj) -> dict:
                     "spectrum")
 
 
+def _is_real(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
 def _decode(d, registry: Mapping[str, type], what: str):
-    if not isinstance(d, Mapping) or "type" not in d:
+    """The object ``d`` describes: its type must be in ``registry`` and its fields known and
+    real numbers (eigenvalues a list of them); a ValueError naming ``what`` otherwise."""
+    if not isinstance(d, Mapping) or not isinstance(d.get("type"), str):
         raise ValueError(f"a {what} must be a dict with a 'type' key, got {d!r}")
     params = dict(d)
     name = params.pop("type")
     if name not in registry:
         raise ValueError(f"unknown {what} type {name!r}; allowed: {sorted(registry)}")
-    return registry[name](**params)
+    cls = registry[name]
+    known = {f.name for f in dataclasses.fields(cls) if f.init}
+    for key, value in params.items():
+        if key not in known:
+            raise ValueError(f"{what}: {name} has no field {key!r}")
+        if key == "eigvals":
+            if not isinstance(value, list) or not all(_is_real(v) for v in value):
+                raise ValueError(f"{what}: eigvals must be a list of numbers")
+        elif not _is_real(value):
+            raise ValueError(f"{what}: field {key!r} must be a number, got {value!r}")
+    return cls(**params)
 
 
 def decode_prior(d) -> Prior:
@@ -61,9 +78,8 @@ def decode_activation(d) -> Activation:
 
 def decode_spectrum(d) -> Spectrum:
     """The spectrum described by ``d`` (MarchenkoPastur or Empirical)."""
-    if isinstance(d, Mapping) and d.get("type") == "Empirical":
-        return Empirical(np.asarray(d["eigvals"], dtype=float), d["alpha"])
-    return _decode(d, {"MarchenkoPastur": MarchenkoPastur}, "spectrum")
+    spec = _decode(d, {"MarchenkoPastur": MarchenkoPastur, "Empirical": Empirical}, "spectrum")
+    return spec
 
 
 def model_to_dict(model: Model) -> dict:

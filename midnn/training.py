@@ -1,4 +1,4 @@
-"""Training a network on a :class:`midnn.data.Dataset` while tracking its information (digest 5.4).
+"""Training a network on a :class:`midnn.data.Dataset` while tracking its information.
 
 :func:`train` is a plain mini-batch loop (SGD or Adam, MSE or cross-entropy, CPU or GPU)
 around a :class:`midnn.nn.Tracker`: after every epoch it logs the train/test loss and

@@ -1,4 +1,4 @@
-"""USV-layers: linear layers W = U diag(s) V^T with fixed Haar U, V and trainable s (digest 5.2).
+"""USV-layers (the paper's): W = U diag(s) V^T with fixed Haar U, V and trainable s.
 
 The replica formula (Claim 1) assumes independent, orthogonally invariant weight matrices
 W_l = U_l S_l V_l^T with U_l in O(n_l), V_l in O(n_{l-1}) Haar distributed. To keep this
@@ -16,7 +16,7 @@ r = min(n_l, n_{l-1}), U_r = U[:, :r] and V_r = V[:, :r],
 
 Nothing here requires a GPU; :func:`default_device` returns CUDA when available.
 
-Bias terms are off by default because the replica formula has none (digest section 6); a
+Bias terms are off by default because the replica formula has none; a
 layer built with ``bias=True`` computes x W^T + b, and the replica description of
 :meth:`USVNetwork.replica_layers` then ignores b and is no longer exact.
 """
@@ -67,11 +67,11 @@ def haar_orthogonal(n: int, seed: SeedLike = None, *,
                     dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """A Haar-distributed random matrix of O(n).
 
-    Draws G with i.i.d. N(0, 1) entries, takes its QR decomposition G = Q R and returns
-    Q diag(sign(diag(R))). The sign fix makes the decomposition unique (positive diagonal of
-    R), which is what makes Q exactly Haar distributed (Mezzadri 2007); without it the
-    LAPACK sign convention biases the law of Q. The computation is done in float64 on the
-    CPU (so a seed gives the same matrix on every device) and cast to ``dtype``.
+    ``torch.nn.init.orthogonal_`` on a float64 CPU tensor: G with i.i.d. N(0, 1) entries,
+    its QR decomposition G = Q R, and Q diag(sign(diag(R))). The sign fix makes the
+    decomposition unique (positive diagonal of R), which is what makes Q exactly Haar
+    distributed (Mezzadri 2007). In float64 on the CPU, a seed gives the same matrix on
+    every device; the result is cast to ``dtype``.
 
     Parameters
     ----------
@@ -83,12 +83,9 @@ def haar_orthogonal(n: int, seed: SeedLike = None, *,
         Output dtype.
     """
     n = _positive_int("n", n)
-    g = _as_generator(seed)
-    G = torch.randn(n, n, generator=g, dtype=torch.float64)
-    Q, R = torch.linalg.qr(G)
-    d = torch.sign(torch.diagonal(R))
-    d[d == 0] = 1.0
-    return (Q * d).to(dtype)
+    Q = torch.empty(n, n, dtype=torch.float64)
+    torch.nn.init.orthogonal_(Q, generator=_as_generator(seed))
+    return Q.to(dtype)
 
 
 class USVLinear(nn.Module):
@@ -402,7 +399,7 @@ class USVNetwork(nn.Module):
             ``Layer(Empirical spectrum of W_k^T W_k, activation_k.with_noise(...))``. Prepend
             a data set's ``input_layers`` and use its ``input_prior`` to build the
             :class:`midnn.model.Model` (see :mod:`midnn.data`). With noise only in layer l,
-            I(X; T_l) = I(T_l; T_{l-1}) (digest 1.6).
+            I(X; T_l) = I(T_l; T_{l-1}).
         """
         n_max = self.n_replica_layers
         if n_layers is None:

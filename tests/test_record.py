@@ -137,10 +137,10 @@ def test_truncated_record(tmp_path):
 
 
 @pytest.mark.parametrize("field,value,match", [
-    (("prior",), {"type": "eval", "x": 1}, "type 'eval' is not one of"),
+    (("prior",), {"type": "eval", "x": 1}, "unknown prior type 'eval'"),
     (("prior",), {"type": "Gaussian", "var": "1; rm"}, "field 'var' must be a number"),
     (("prior",), {"type": "Gaussian", "scale": 1.0}, "Gaussian has no field 'scale'"),
-    (("layers", 0, "activation"), {"type": "Softplus"}, "type 'Softplus' is not one of"),
+    (("layers", 0, "activation"), {"type": "Softplus"}, "unknown activation type 'Softplus'"),
     (("layers", 0, "in_features"), 7, "layer 2 takes 5 inputs|n_input is 6"),
 ])
 def test_types_come_from_an_allow_list(tmp_path, field, value, match):
