@@ -199,7 +199,9 @@ class Empirical(Spectrum):
             lam = np.linalg.eigvalsh(W.T @ W)
         else:
             lam = np.concatenate([np.zeros(n_in - n_out), np.linalg.eigvalsh(W @ W.T)])
-        return cls(lam, n_out / n_in)
+        with warnings.catch_warnings():  # the zeros of a rank-deficient W are genuine
+            warnings.simplefilter("ignore", ZeroEigenvalueWarning)
+            return cls(lam, n_out / n_in)
 
     def __repr__(self) -> str:
         lam = self.eigvals
