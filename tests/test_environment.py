@@ -145,3 +145,52 @@ def test_constraints_pin_cpu_torch(pip_requirements):
     for line in lines:
         assert normalize(Requirement(line).name) in pip_requirements, (
             f"constraints.txt constrains {line!r}, which is not a dependency")
+
+
+# import name -> distribution, where they differ
+IMPORT_TO_DIST = {"yaml": "pyyaml"}
+# distributions midnn needs without importing them: the netCDF engine xarray loads by name
+LOADED_BY_NAME = {"h5netcdf", "h5py"}
+
+
+def _third_party_imports(package: Path) -> set[str]:
+    import ast
+
+    stdlib = set(sys.stdlib_module_names)
+    found = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in stdlib and top not in ("__future__", PROJECT):
+                    found.add(normalize(IMPORT_TO_DIST.get(top, top)))
+    return found
+
+
+def test_runtime_dependencies_are_what_midnn_imports(pyproject):
+    declared = {normalize(Requirement(line).name) for line in pyproject["project"]["dependencies"]}
+    imported = _third_party_imports(ROOT / PROJECT)
+    assert declared - LOADED_BY_NAME == imported, (
+        f"declared but not imported: {sorted(declared - LOADED_BY_NAME - imported)}; "
+        f"imported but not declared: {sorted(imported - declared)}")
+
+
+def test_core_imports_without_torch():
+    """import midnn and a replica solve load neither torch nor the plotting stack."""
+    import subprocess
+
+    code = ("import sys, midnn; from midnn import Model, Layer, replica; "
+            "from midnn.priors import Gaussian; from midnn.activations import ReLU; "
+            "from midnn.spectra import MarchenkoPastur; "
+            "replica(Model(Gaussian(), [Layer(MarchenkoPastur(1.5), ReLU(1e-3))])); "
+            "print(sorted(m for m in ('torch', 'matplotlib', 'pandas', 'dask') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
