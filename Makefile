@@ -1,7 +1,10 @@
-# midnn: reproducible figures, tests and benchmarks.
+# midnn: reproducible figures, tests and benchmarks (docs/notebooks.md).
 #
-#   make figures               run every notebooks/[0-9]*.py with papermill -> build/, figures/
-#   make figures PROFILE=full  same, with params/full/<name>.yaml where it exists (paper scale)
+#   make figures               every notebooks/[0-9]*.py with papermill -> build/ (figures drawn
+#                              from the stored records in results/, plus small live runs)
+#   make figures PROFILE=full  recompute results/ at paper scale (params/full/<name>.yaml) and
+#                              write the gallery figures/
+#   make gallery               redraw figures/ from results/ (no recomputation)
 #   make test                  pair check + pytest (tests/) + nbval (notebooks/*.ipynb)
 #
 # Variables: PROFILE (quick|full, default quick), NOTEBOOKS (space separated notebooks/*.py to
@@ -33,11 +36,12 @@ PAIRED := $(sort $(filter-out notebooks/_%,$(wildcard notebooks/*.py)))
 REFRESH := $(if $(filter file,$(origin NOTEBOOKS)),$(PAIRED),$(NOTEBOOKS))
 NBVAL_TIMEOUT ?= 600
 
-.PHONY: help setup figures test sync notebooks lint bench clean
+.PHONY: help setup figures gallery test sync notebooks lint bench clean
 
 help:
 	@echo "make setup                 create/refresh .venv (pip -c constraints.txt -e .[test])"
-	@echo "make figures [PROFILE=full] run notebooks with papermill -> build/*.ipynb, figures/"
+	@echo "make figures [PROFILE=full] run notebooks with papermill -> build/ (full: results/, figures/)"
+	@echo "make gallery               redraw figures/ from the stored records in results/"
 	@echo "make test                  pair check, pytest tests/, nbval notebooks/*.ipynb"
 	@echo "make sync                  jupytext --sync notebooks/*.py"
 	@echo "make notebooks             re-execute notebooks/*.ipynb from their .py (stores outputs)"
@@ -58,26 +62,27 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 # ---------------------------------------------------------------------------------------
-# Figures: papermill on a jupytext pipe; never writes over notebooks/*.ipynb.
-# Each notebook saves its own figures under ../figures (cwd is notebooks/).
-figures: export MPLBACKEND := Agg
-figures: setup
-	@mkdir -p $(BUILD) figures
+# Figures: papermill on a jupytext pipe; never writes over notebooks/*.ipynb. The kernel runs
+# with MPLBACKEND unset (inline backend), so that build/*.ipynb keep their figures as images.
+# The quick profile writes only build/; PROFILE=full writes results/ and figures/ (through
+# params/full/<name>.yaml); `make gallery` passes figdir=../figures and live=False.
+define run_notebooks
+	@mkdir -p $(BUILD)
 	@failed=(); total=$$SECONDS; \
 	for nb in $(NOTEBOOKS); do \
 	  name=$$(basename "$$nb" .py); \
-	  params=(); \
-	  if [[ "$(PROFILE)" == full ]]; then \
+	  params=($(1)); \
+	  if [[ "$(2)" == full ]]; then \
 	    if [[ -f "$(PARAMS_DIR)/$$name.yaml" ]]; then \
-	      params=(-f "$(PARAMS_DIR)/$$name.yaml"); \
+	      params+=(-f "$(PARAMS_DIR)/$$name.yaml"); \
 	    else \
 	      echo "[figures] $$name: no $(PARAMS_DIR)/$$name.yaml, using the notebook's defaults"; \
 	    fi; \
 	  fi; \
-	  echo "[figures] $$name (PROFILE=$(PROFILE)) -> $(BUILD)/$$name.ipynb"; \
+	  echo "[figures] $$name ($(2)) -> $(BUILD)/$$name.ipynb"; \
 	  start=$$SECONDS; \
 	  if $(BIN)/jupytext --to ipynb -o - "$$nb" \
-	     | PYTHONWARNINGS=ignore::UserWarning:papermill.iorw \
+	     | env -u MPLBACKEND PYTHONWARNINGS=ignore::UserWarning:papermill.iorw \
 	       $(BIN)/papermill - "$(BUILD)/$$name.ipynb" -k python3 --language python \
 	         --cwd notebooks --no-progress-bar $${params[@]+"$${params[@]}"}; then \
 	    echo "[figures] $$name ok in $$((SECONDS - start)) s"; \
@@ -88,6 +93,13 @@ figures: setup
 	done; \
 	echo "[figures] total $$((SECONDS - total)) s"; \
 	if (( $${#failed[@]} )); then echo "[figures] failed: $${failed[*]}"; exit 1; fi
+endef
+
+figures: setup
+	$(call run_notebooks,,$(PROFILE))
+
+gallery: setup
+	$(call run_notebooks,-p figdir ../figures -p live False,gallery)
 
 # ---------------------------------------------------------------------------------------
 # Tests. The main pytest run fails when it collects nothing (exit 5); nbval is skipped
