@@ -39,19 +39,17 @@ from __future__ import annotations
 import json
 import os
 import platform
-import subprocess
-import sys
 import tempfile
 import uuid
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ._provenance import git_commit, utc_now, versions
 from .chainspec import NETWORK_QUANTITIES, QUANTITIES, ChainSpec
 from .serialize import encode
 
@@ -79,32 +77,14 @@ def record_path(path: str | os.PathLike) -> Path:
 
 # ----------------------------------------------------------------------------- provenance
 
-def _git_commit() -> dict[str, Any] | None:
-    """Commit of the git checkout midnn is imported from (None when it is not one)."""
-    root = Path(__file__).resolve().parent.parent
-    if not (root / ".git").exists():
-        return None
-    try:
-        def git(*args):
-            return subprocess.run(["git", "-C", str(root), *args], capture_output=True,
-                                  text=True, timeout=10, check=True).stdout.strip()
-        commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {"commit": commit, "dirty": dirty}
-
-
 def provenance() -> dict[str, Any]:
-    """Where and with what a record was written: midnn version and git commit, Python and
-    library versions, platform, UTC time."""
+    """Where and with what a record was written: midnn version and git commit
+    (:func:`midnn._provenance.git_commit`), Python and library versions, platform, UTC time."""
     from . import __version__
 
-    libs = {name: getattr(sys.modules[name], "__version__", None)
-            for name in ("numpy", "scipy", "torch") if name in sys.modules}
-    return {"midnn": __version__, "git": _git_commit(), "python": platform.python_version(),
-            "libraries": libs, "platform": platform.platform(),
-            "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    libs = versions("numpy", "scipy", "torch")
+    return {"midnn": __version__, "git": git_commit(), "python": libs.pop("python"),
+            "libraries": libs, "platform": platform.platform(), "time": utc_now()}
 
 
 def _jsonable(o):

@@ -1,4 +1,4 @@
-"""Tests of midnn.data: synthetic teacher-student and generative data (digest section 5.1)."""
+"""Tests of midnn.data: the paper's synthetic teacher-student and generative data."""
 
 import numpy as np
 import pytest
@@ -87,7 +87,8 @@ def test_teacher_student_classification_labels():
 
 
 def test_generative_paper_setting():
-    # digest 5.1(b): n_Y = 20, decoder [20 -> 100] linear noise 0.01, label sign(Y_1)
+    # the authors' generative setting: n_Y = 20, decoder [20 -> 100] linear noise 0.01,
+    # label sign(Y_1)
     ds = generative(seed=0, n_samples=20000)
     assert ds.kind == "generative" and ds.task == "classification" and ds.n_classes == 2
     assert ds.x_train.shape == (10000, 100) and ds.latent_train.shape == (10000, 20)

@@ -1,4 +1,4 @@
-"""Tests of midnn.usv: USV-layers W = U diag(s) V^T (digest section 5.2)."""
+"""Tests of midnn.usv: USV-layers W = U diag(s) V^T."""
 
 import numpy as np
 import pytest
