@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = ["real", "integer", "noise", "positive", "probability", "boolean", "choice",
-           "eigenvalues", "sequence", "instance"]
+           "eigenvalues", "sequence", "instance", "per_layer"]
 
 
 def _interval(low, high, low_open: bool, high_open: bool) -> str:
@@ -125,3 +125,19 @@ def eigenvalues(name: str, values) -> np.ndarray:
         raise ValueError(f"{name} must be >= 0 (eigenvalues of W^T W), got min "
                          f"{np.min(arr):.3g}")
     return np.clip(arr, 0.0, None)
+
+
+def per_layer(name: str, value, n_layers: int, validate, *, allow_none: bool = False) -> list:
+    """One value per layer: a scalar repeated ``n_layers`` times or a sequence of that length,
+    each entry checked by ``validate(name, value)`` (``None`` entries kept when
+    ``allow_none``)."""
+    if value is None and allow_none:
+        return [None] * n_layers
+    if isinstance(value, str | bytes) or np.ndim(value) == 0:
+        return [validate(name, value)] * n_layers
+    values = sequence(name, value)
+    if len(values) != n_layers:
+        raise ValueError(f"{name} must be a scalar or hold {n_layers} values (one per layer), "
+                         f"got {len(values)}")
+    return [None if v is None and allow_none else validate(f"{name}[{i}]", v)
+            for i, v in enumerate(values)]

@@ -251,6 +251,18 @@ def _f32(a: np.ndarray) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------- constructors
 
+def _dataset(kind: str, X: np.ndarray, source: np.ndarray, task: str, n_test: int,
+             config: dict, seed, prior, *, weights, **fields) -> Dataset:
+    """The :class:`Dataset` of inputs ``X`` whose targets are derived from ``source`` (the
+    teacher's output, or the relevant latents), the last ``n_test`` samples held out."""
+    targets, n_classes = _targets(source, task)
+    x_tr, x_te = _split(X, n_test)
+    y_tr, y_te = _split(targets, n_test)
+    return Dataset(x_train=_f32(x_tr), y_train=y_tr, x_test=_f32(x_te), y_test=y_te, kind=kind,
+                   task=task, n_classes=n_classes, config=config, seed=seed,
+                   input_prior=prior, weights=tuple(weights), **fields)
+
+
 def teacher_student(teacher_widths: Sequence[int] = (100, 4),
                     teacher_activations: Sequence[Activation | str] | Activation | str | None
                     = None,
@@ -309,18 +321,12 @@ def teacher_student(teacher_widths: Sequence[int] = (100, 4),
         weights.append(W)
     X = prior.sample((n_samples, n_x), s_rng)
     source = propagate(X, weights, acts, s_rng)[0][-1]
-    targets, n_classes = _targets(source, task)
-    x_tr, x_te = _split(X, n_test)
-    y_tr, y_te = _split(targets, n_test)
     config = dict(teacher_widths=widths, teacher_activations=acts, teacher_noise=teacher_noise,
                   prior=prior, task=task, fraction_relevant=fraction_relevant,
                   n_relevant=n_rel, n_samples=n_samples, test_fraction=test_fraction)
-    return Dataset(
-        x_train=_f32(x_tr), y_train=y_tr, x_test=_f32(x_te), y_test=y_te,
-        kind="teacher_student", task=task, n_classes=n_classes, config=config, seed=seed,
-        input_prior=prior, input_layers=(), n_input=n_x, weights=tuple(weights),
-        generator_layers=tuple(Layer(Empirical.from_matrix(W), a)
-                               for W, a in zip(weights, acts, strict=True)))
+    layers = tuple(Layer(Empirical.from_matrix(W), a) for W, a in zip(weights, acts, strict=True))
+    return _dataset("teacher_student", X, source, task, n_test, config, seed, prior,
+                    input_layers=(), n_input=n_x, weights=weights, generator_layers=layers)
 
 
 def generative(decoder_widths: Sequence[int] = (20, 100),
@@ -377,19 +383,14 @@ def generative(decoder_widths: Sequence[int] = (20, 100),
                for l in range(len(widths) - 1)]
     Y = prior.sample((n_samples, n_y), s_rng)
     X = propagate(Y, weights, acts, s_rng)[0][-1]
-    targets, n_classes = _targets(Y[:, :n_rel], task)
-    x_tr, x_te = _split(X, n_test)
-    y_tr, y_te = _split(targets, n_test)
-    lat_tr, lat_te = _split(Y, n_test)
     layers = tuple(Layer(Empirical.from_matrix(W), a) for W, a in zip(weights, acts, strict=True))
     config = dict(decoder_widths=widths, decoder_activations=acts, decoder_noise=decoder_noise,
                   prior=prior, task=task, fraction_relevant=fraction_relevant,
                   n_relevant=n_rel, n_samples=n_samples, test_fraction=test_fraction)
-    return Dataset(
-        x_train=_f32(x_tr), y_train=y_tr, x_test=_f32(x_te), y_test=y_te,
-        kind="generative", task=task, n_classes=n_classes, config=config, seed=seed,
-        input_prior=prior, input_layers=layers, n_input=n_y, weights=tuple(weights),
-        generator_layers=layers, latent_train=_f32(lat_tr), latent_test=_f32(lat_te))
+    lat_tr, lat_te = _split(Y, n_test)
+    return _dataset("generative", X, Y[:, :n_rel], task, n_test, config, seed, prior,
+                    input_layers=layers, n_input=n_y, weights=weights, generator_layers=layers,
+                    latent_train=_f32(lat_tr), latent_test=_f32(lat_te))
 
 
 def make_dataset(kind: str, **kwargs) -> Dataset:

@@ -68,15 +68,6 @@ def _int_at_least(name: str, value, low: int) -> int:
     return check.integer(name, value, low=low)
 
 
-def _per_layer(name: str, value, n_layers: int, fn) -> list[float]:
-    if np.ndim(value) == 0:
-        return [fn(name, value)] * n_layers
-    values = list(value)
-    if len(values) != n_layers:
-        raise ValueError(f"{name} must be a scalar or hold {n_layers} values, got {len(values)}")
-    return [fn(f"{name}[{i}]", v) for i, v in enumerate(values)]
-
-
 class TaskSample(tuple):
     """``(x, t, clean)``: input, noisy layers T_1..T_L, noise-free activations (lists)."""
 
@@ -134,11 +125,11 @@ class Task:
             raise ValueError(f"activations must hold {L} entries (one per layer), got "
                              f"{len(activations)}")
         self.noise = check.positive("noise", noise)
-        hidden = _per_layer("hidden_noise", hidden_noise, L - 1, check.noise) if L > 1 else []
+        hidden = check.per_layer("hidden_noise", hidden_noise, L - 1, check.noise) if L > 1 else []
         self.noises = [*hidden, self.noise]
         self.readout_noise = (self.noise if readout_noise is None
                               else check.positive("readout_noise", readout_noise))
-        self.sigmas = _per_layer("sigma", sigma, L, check.positive)
+        self.sigmas = check.per_layer("sigma", sigma, L, check.positive)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise ValueError(f"seed must be an integer, got {seed!r}")
         self.seed = int(seed)

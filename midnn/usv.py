@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import _validate as check
 from .activations import Activation
 from .model import Layer
 from .spectra import Empirical
@@ -297,23 +298,9 @@ class USVNetwork(nn.Module):
                                  f"'softmax', got {a!r}")
         if usv is None:
             flags = [True] * (L - 1) + [False] if L > 1 else [True]
-        elif isinstance(usv, (bool, np.bool_)):
-            flags = [bool(usv)] * L
         else:
-            flags = [bool(f) for f in usv]
-            if len(flags) != L:
-                raise ValueError(f"usv must have len(widths) - 1 = {L} entries, got "
-                                 f"{len(flags)}")
-        if isinstance(scale, (int, float, np.floating, np.integer)):
-            scales = [float(scale)] * L
-        else:
-            scales = [float(c) for c in scale]
-            if len(scales) != L:
-                raise ValueError(f"scale must be a number or have {L} entries, got "
-                                 f"{len(scales)}")
-        for i, c in enumerate(scales):
-            if not np.isfinite(c) or c <= 0:
-                raise ValueError(f"scale[{i}] must be a finite positive number, got {c!r}")
+            flags = check.per_layer("usv", usv, L, check.boolean)
+        scales = check.per_layer("scale", scale, L, check.positive)
 
         g = _as_generator(seed)
         layers = []

@@ -30,7 +30,7 @@ from scipy.linalg import cholesky, solve_triangular
 
 from .. import _validate as check
 from ..units import MMSE_PER_COMPONENT, NATS_PER_N0
-from ._checks import _per_layer, _weights
+from ._checks import _weights
 
 __all__ = ["ExactResult", "linear_gaussian", "linear_gaussian_generative"]
 
@@ -211,8 +211,8 @@ def linear_gaussian(
     """
     mats = _weights(weights)
     L = len(mats)
-    own = _per_layer("noises", noises, L, allow_none=False)
-    read = _per_layer("readout_noise", readout_noise, L, allow_none=True)
+    own = check.per_layer("noises", noises, L, check.noise)
+    read = check.per_layer("readout_noise", readout_noise, L, check.noise, allow_none=True)
     observed = [o if r is None else r for o, r in zip(own, read, strict=True)]
     if observed[-1] == 0.0:
         which = "readout_noise" if read[-1] is not None else "noises"
