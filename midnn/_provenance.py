@@ -1,18 +1,20 @@
 """Provenance of a computed result: code version, git state, library versions, date.
 
-Used by :mod:`midnn.sweeps` to stamp every Dataset it returns; the values are plain
-strings (or None) so that callers can store them as netCDF attributes.
+Used by :mod:`midnn.sweeps` to stamp every Dataset it returns, and by the notebooks to stamp
+their stored records (:func:`stamp`); the values are plain strings (or None) so that callers
+can store them as netCDF attributes.
 """
 
 from __future__ import annotations
 
 import datetime
 import importlib.metadata
+import json
 import platform
 import subprocess
 from pathlib import Path
 
-__all__ = ["git_commit", "versions", "utc_now"]
+__all__ = ["git_commit", "versions", "utc_now", "stamp"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -68,3 +70,29 @@ def versions(*packages: str) -> dict[str, str | None]:
 def utc_now() -> str:
     """The current time, ISO 8601 in UTC to the second (``2026-05-01T12:00:00+00:00``)."""
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def stamp(ds, config, *, seed=None, commit: str | None = None):
+    """``ds`` (an xarray Dataset) with the provenance of a stored record in its attributes.
+
+    Sets ``config`` (JSON of the mapping ``config``: the parameters that produced the
+    record), ``midnn_version`` and ``git_commit``: ``commit`` when given (e.g. taken before
+    a run that writes several records, so that the first record written does not mark the
+    next ones ``-dirty``), else the one already there (a sweep's), else :func:`git_commit`
+    now. ``versions`` (JSON), ``created`` (UTC) and ``seed`` (JSON) are added when absent
+    (a sweep's own are kept); ``seed`` is replaced when given. Returns ``ds`` (modified in
+    place).
+    """
+    from . import __version__
+
+    attrs = ds.attrs
+    attrs["config"] = json.dumps(config, sort_keys=True, default=float)
+    attrs["midnn_version"] = __version__
+    if commit is None:
+        commit = attrs.get("git_commit") or git_commit()
+    attrs["git_commit"] = commit or ""
+    attrs.setdefault("versions", json.dumps(versions("numpy", "scipy", "xarray")))
+    attrs.setdefault("created", utc_now())
+    if seed is not None or "seed" not in attrs:
+        attrs["seed"] = json.dumps(seed)
+    return ds
