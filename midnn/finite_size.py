@@ -37,10 +37,12 @@ def inverse_size_fit(n0, mean, se) -> InverseSizeFit:
     taken as known, not rescaled by the residuals). Standard errors below 1e-12 are raised
     to 1e-12 (a zero error would make the weight infinite)."""
     x = 1.0 / np.asarray(n0, dtype=float)
-    X = np.column_stack([np.ones_like(x), x])
-    w = 1.0 / np.maximum(np.asarray(se, dtype=float), 1e-12) ** 2
-    cov = np.linalg.inv(X.T @ (X * w[:, None]))
-    coef = cov @ (X.T @ (w * np.asarray(mean, dtype=float)))
+    sw = 1.0 / np.maximum(np.asarray(se, dtype=float), 1e-12)       # sqrt of the weights
+    # QR of the weighted design (not the normal equations: weights may span many decades)
+    Q, R = np.linalg.qr(np.column_stack([sw, sw * x]))
+    coef = np.linalg.solve(R, Q.T @ (sw * np.asarray(mean, dtype=float)))
+    Rinv = np.linalg.inv(R)
+    cov = Rinv @ Rinv.T                                              # (X^T W X)^{-1}
     return InverseSizeFit(float(coef[0]), math.sqrt(cov[0, 0]), float(coef[1]))
 
 
