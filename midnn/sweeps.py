@@ -1162,7 +1162,7 @@ def replica_task(alpha: float, noise: float, *, prior: str = "gaussian",
     prior : {"gaussian", "binary", "gauss_bernoulli"}
         N(0, 1), +-1 with probability 1/2, or Gauss-Bernoulli with density ``rho``.
     activation : str
-        A name of :data:`midnn.tasks.ACTIVATIONS` ("linear", "relu", "sign", "hardtanh",
+        A name of :data:`midnn.activations.ACTIVATIONS` ("linear", "relu", "sign", "hardtanh",
         "tanh", "leaky_relu").
     depth : int
         Number of layers (>= 1).
