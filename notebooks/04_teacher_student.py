@@ -174,7 +174,7 @@ print(f"replica == exact along training: layer 1 to {layer1_tol:g}, deeper layer
       f"{k_sd:g} sd of the Haar redraws")
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(17, 4.6))
+fig, axes = plt.subplots(1, 4, figsize=(17, 4.8))
 ep = ck["epoch"]
 for l in range(lin.n_layers):
     axes[0].plot(ep, X[:, l], "-", color=f"C{l}", lw=1.5, label=f"T{l + 1} exact")
@@ -196,14 +196,17 @@ for l in range(1, lin.n_layers):
 axes[2].axhline(0, color="0.5", lw=0.8)
 axes[2].set(xlabel="epoch", ylabel=f"exact − replica ({UNIT})",
             title="T2, T3: finite-size spread (Haar redraws)")
-axes[2].legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+# the redraw bars fill the panel: its legend goes below the figure
+handles, labels = axes[2].get_legend_handles_labels()
+fig.legend(handles, labels, loc="lower center", ncol=4,
+           title="third panel: exact − replica of the trained student, and of 50 Haar redraws")
 axes[3].semilogy(h["epoch"], h["train_loss"], label="train")
 axes[3].semilogy(h["epoch"], h["test_loss"], label="test")
 axes[3].set(xlabel="epoch", ylabel="mean squared error (per output)", title="learning")
 axes[3].legend()
 fig.suptitle("Deep linear USV student [100, 100, 100, 100, 4] on a linear teacher: replica "
              "against exact log-det along training, paper scale")
-fig.tight_layout()
+fig.tight_layout(rect=(0, 0.13, 1, 1))
 save(fig, figdir, "04_linear_replica_vs_exact")
 plt.show()
 

@@ -222,7 +222,8 @@ def change_panels(axes, families_recs, quantities, steps):
                 ax.axhline(0, color="0.6", lw=0.6, zorder=0)
                 name = NAME[q].format(l=l + 1)
                 sd = d[:, l].std(ddof=1) if len(recs) > 1 else 0.0
-                ax.set_title(f"{label}, T{l + 1} ({KIND[l]}): {name}\n"
+                kind = label if KIND[l] == "f" else "linear"
+                ax.set_title(f"{label}, T{l + 1} ({kind}): {name}\n"
                              f"I(0) = {I[:, 0, l].mean():.2f}, drop {fmt(d[:, l].mean())}"
                              f" ± {fmt(sd)}")
                 if l == 0:
@@ -342,7 +343,8 @@ def information_plane(axes, families_recs, steps, cmap="magma"):
                 ax.plot(I[s, :, l], y, color="0.75", lw=0.6, zorder=1)
                 sc = ax.scatter(I[s, :, l], y, c=steps, cmap=cmap, s=9, zorder=2,
                                 vmin=steps[0], vmax=steps[-1])
-            ax.set(xlabel=f"I(X;T{l + 1}) ({UNIT})", title=f"{label}, T{l + 1} ({KIND[l]})")
+            kind = label if KIND[l] == "f" else "linear"
+            ax.set(xlabel=f"I(X;T{l + 1}) ({UNIT})", title=f"{label}, T{l + 1} ({kind})")
             if l == 0:
                 ax.set_ylabel("− test loss (cross-entropy, nats)")
     return sc
@@ -388,21 +390,24 @@ fig, axes = plt.subplots(2, 4, figsize=(15, 7.2))
 for row, q in enumerate(["mutual_information_x", "mutual_information"]):
     for l in range(4):
         ax = axes[row, l]
+        # drops of 1e-4..1e-2 are drawn in units of 10^e, so that the ticks stay short
+        top = max(tests[f, q]["drop"][:, l].max() for f in fams)
+        e = int(np.floor(np.log10(top))) if 0 < top < 0.01 else 0
         for f in fams:
             label, color = FAM[f]
-            ax.scatter(tests[f, q]["drop"][:, l], err[f], color=color,
+            ax.scatter(tests[f, q]["drop"][:, l] / 10.0**e, err[f], color=color,
                        marker="o" if f == "relu" else "^", s=40, label=label)
         name = NAME[q].format(l=l + 1)
-        ax.set(xlabel=f"drop of {name} after its maximum\n({UNIT})",
+        unit = f"$10^{{{e}}}$ {UNIT}" if e else UNIT
+        ax.set(xlabel=f"drop of {name} after its maximum\n({unit})",
                title=f"T{l + 1} ({KIND[l]}): compression of {name}")
         ax.xaxis.set_major_locator(MaxNLocator(5))
-        ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
         if l == 0:
             ax.set_ylabel("final test error")
         ax.margins(0.12)
 axes[0, 0].legend(loc="best", title="family")
-fig.suptitle("Compression against generalization, one point per run (5 seeds per family), "
-             "paper scale")
+fig.suptitle("Compression against generalization, one point per run (5 seeds per family; "
+             "f = ReLU or hardtanh), paper scale")
 fig.tight_layout()
 save(fig, figdir, "05_compression_vs_generalization")
 plt.show()
@@ -464,7 +469,8 @@ for row, run in enumerate(nt.run.values):
             I = nt.mutual_information_x.sel(run=run, noise=nz, layer=l + 1).values
             ax.plot(nt.epoch.values, I - I[0], color=cols[k], lw=1.6, label=f"Δ = {nz:.0e}")
         ax.axhline(0, color="0.6", lw=0.6, zorder=0)
-        ax.set_title(f"{FAM[f][0]} seed {s}, T{l + 1} ({KIND[l]})")
+        kind = FAM[f][0] if KIND[l] == "f" else "linear"
+        ax.set_title(f"{FAM[f][0]} seed {s}, T{l + 1} ({kind})")
         if l == 0:
             ax.set_ylabel(f"I(X;T_l) − I(0)\n({UNIT})")
 for ax in axes[-1]:

@@ -43,7 +43,7 @@
 # are those of a network with the same spectra and random singular vectors.
 #
 # **Profiles** (`docs/notebooks.md`). `quick` (default) draws the figure of the stored
-# reference run (`results/06_track_your_network/run.jsonl`, 20,000 samples, 40 epochs; our
+# reference run (`results/06_track_your_network/run.jsonl`, 20,000 samples, 20 epochs; our
 # settings) and runs the same loop live at a small size (`live`). `full`
 # (`params/full/06_track_your_network.yaml`) first reruns the reference run.
 
@@ -61,7 +61,7 @@ mi_noise = 1e-5              # Delta through which each T_l is observed
 background = True            # compute the checkpoints in a worker process
 # reference run (recomputed by the full profile)
 n_samples = 20000
-epochs = 40
+epochs = 20
 # smoke run
 live_samples = 2000
 live_epochs = 20
@@ -141,17 +141,23 @@ def train_tracked(ds, net, epochs, path):
 
 
 def draw(record, title):
+    """I(X;T_l) and H(T_l) as changes from epoch 0 (their levels differ by far more than
+    they move), and the test error."""
     ck, h = record.checkpoints, record.history
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.7))
     for l in range(record.n_layers):
-        axes[0].plot(ck["epoch"], ck["mutual_information"][:, l], "o-", ms=3, label=f"T{l + 1}")
-        axes[1].plot(ck["epoch"], ck["entropy"][:, l], "o-", ms=3, label=f"T{l + 1}")
-    axes[0].set(xlabel="epoch", ylabel="I(X;T_l) (nats per $n_0$)", title="mutual information")
-    axes[1].set(xlabel="epoch", ylabel="H(T_l) (nats per $n_0$)",
-                title="entropy (differential: can be < 0)")
+        for ax, q in zip(axes[:2], ("mutual_information", "entropy"), strict=True):
+            v = ck[q][:, l]
+            ax.plot(ck["epoch"], v - v[0], "o-", ms=3, label=f"T{l + 1} (epoch 0: {v[0]:.3f})")
+    axes[0].set(xlabel="epoch", ylabel="I(X;T_l) − I(0) (nats per $n_0$)",
+                title="mutual information, change from epoch 0")
+    axes[1].set(xlabel="epoch", ylabel="H(T_l) − H(0) (nats per $n_0$)",
+                title="entropy (differential), change from epoch 0")
     axes[2].plot(h["epoch"], 1 - h["test_acc"])
-    axes[2].set(xlabel="epoch", ylabel="test error (fraction misclassified)", title="learning")
+    axes[2].set(xlabel="epoch", ylabel="test error (fraction misclassified)", title="learning",
+                ylim=(0, None))
     for ax in axes[:2]:
+        ax.axhline(0, color="0.6", lw=0.6, zorder=0)
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
