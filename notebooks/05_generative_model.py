@@ -484,7 +484,7 @@ save(fig, figdir, "05_noise_dependence")
 plt.show()
 
 # %% [markdown]
-# The levels fall by a factor of about 4 from $\Delta = 10^{-5}$ to $10^{-2}$ (e.g.
+# The levels fall by a factor of 3 to 4 from $\Delta = 10^{-5}$ to $10^{-2}$ (e.g.
 # $I(X;T_1)$ from 21.3 to 5.2 nats per $n_Y$), and **compression depends on the noise**:
 # in the hardtanh run, $T_2$ hardly compresses at $10^{-5}$ (drop 0.013) but does at
 # $10^{-4}$–$10^{-2}$ (0.13–0.21); in the ReLU run, the drop of $T_3$ (0.08 at $10^{-5}$)
