@@ -1002,19 +1002,7 @@ def sweep(task: Callable[..., Any], grid, *, client=None, address: str | None = 
         if not name:
             raise ValueError("name must be a non-empty string, got ''")
     identity = name or qualname
-    store_dir = None
-    if store is not None:
-        if not isinstance(store, str | os.PathLike):
-            raise TypeError(f"store must be a directory path (str or path-like), got "
-                            f"{type(store).__name__}")
-        store_dir = Path(store)
-        if store_dir.exists() and not store_dir.is_dir():
-            raise ValueError(f"store must be a directory, {str(store_dir)!r} is a file")
-        if name is None and not unique:
-            raise ValueError(f"store= identifies points by the task's qualified name, and "
-                             f"{qualname!r} does not identify this task: pass name= to "
-                             f"label the sweep")
-        store_dir.mkdir(parents=True, exist_ok=True)
+    store_dir = _check_store(store, name, qualname, unique)
 
     n = len(parsed.points)
     seeds = None if seed is None else [point_seed(seed, k) for k in range(n)]
@@ -1032,15 +1020,8 @@ def sweep(task: Callable[..., Any], grid, *, client=None, address: str | None = 
                 records[k] = _read_record(paths[k], keys[k])
     todo = [k for k in range(n) if records[k] is None]
 
-    payload = b""
-    if todo and not isinstance(client, str) and n_workers != 0:
-        import cloudpickle
-
-        try:
-            payload = cloudpickle.dumps(task)
-        except Exception as exc:
-            raise TypeError(f"task could not be pickled to send it to the workers: "
-                            f"{_describe(exc)}") from exc
+    payload = _pickled(task) if todo and not isinstance(client, str) and n_workers != 0 \
+        else b""
 
     from tqdm import tqdm
 
@@ -1058,8 +1039,42 @@ def sweep(task: Callable[..., Any], grid, *, client=None, address: str | None = 
                      [(k, parsed.points[k], None if seeds is None else seeds[k]) for k in todo],
                      {"precision": precision, "declared": declared, "reserved": reserved_all},
                      on_done, batch_size)
+    return _assemble(parsed, records, seeds, _attrs(name, qualname, parsed, precision, seed))
 
-    attrs = {
+
+def _check_store(store, name: str | None, qualname: str, unique: bool) -> Path | None:
+    """The store directory (created), or None; a store needs a task that names its points."""
+    if store is None:
+        return None
+    if not isinstance(store, str | os.PathLike):
+        raise TypeError(f"store must be a directory path (str or path-like), got "
+                        f"{type(store).__name__}")
+    store_dir = Path(store)
+    if store_dir.exists() and not store_dir.is_dir():
+        raise ValueError(f"store must be a directory, {str(store_dir)!r} is a file")
+    if name is None and not unique:
+        raise ValueError(f"store= identifies points by the task's qualified name, and "
+                         f"{qualname!r} does not identify this task: pass name= to "
+                         f"label the sweep")
+    store_dir.mkdir(parents=True, exist_ok=True)
+    return store_dir
+
+
+def _pickled(task) -> bytes:
+    """The task pickled by value for the workers (cloudpickle)."""
+    import cloudpickle
+
+    try:
+        return cloudpickle.dumps(task)
+    except Exception as exc:
+        raise TypeError(f"task could not be pickled to send it to the workers: "
+                        f"{_describe(exc)}") from exc
+
+
+def _attrs(name: str | None, qualname: str, parsed, precision: Precision,
+           seed: int | None) -> dict[str, str]:
+    """The provenance attributes of a sweep's Dataset (strings: netCDF attributes)."""
+    return {
         "name": name or "",
         "task": qualname,
         "grid": json.dumps(parsed.spec),
@@ -1072,7 +1087,6 @@ def sweep(task: Callable[..., Any], grid, *, client=None, address: str | None = 
         "versions": json.dumps(versions("numpy", "dask", "distributed", "xarray")),
         "created": utc_now(),
     }
-    return _assemble(parsed, records, seeds, attrs)
 
 
 def save(ds: xr.Dataset, path: str | os.PathLike) -> Path:
@@ -1162,7 +1176,7 @@ def replica_task(alpha: float, noise: float, *, prior: str = "gaussian",
     prior : {"gaussian", "binary", "gauss_bernoulli"}
         N(0, 1), +-1 with probability 1/2, or Gauss-Bernoulli with density ``rho``.
     activation : str
-        A name of :data:`midnn.tasks.ACTIVATIONS` ("linear", "relu", "sign", "hardtanh",
+        A name of :data:`midnn.activations.ACTIVATIONS` ("linear", "relu", "sign", "hardtanh",
         "tanh", "leaky_relu").
     depth : int
         Number of layers (>= 1).

@@ -147,7 +147,8 @@ def train(net: nn.Module, dataset, *, epochs: int = 10, lr: float = 0.01, batch_
           track: bool = True, seed: int = 0, device: torch.device | str | None = None,
           deterministic: bool = True, progress: bool = True, desc: str | None = None,
           save: str | os.PathLike | None = None, num_threads: int | None = 1,
-          background: bool = True, overlap: bool | None = None) -> RunRecord:
+          background: bool = True, overlap: bool | None = None,
+          experiment: Mapping[str, Any] | None = None) -> RunRecord:
     """Train ``net`` on ``dataset`` and track H(T_l), I(input; T_l), MMSE along training.
 
     Parameters
@@ -198,6 +199,10 @@ def train(net: nn.Module, dataset, *, epochs: int = 10, lr: float = 0.01, batch_
         in the loop. Same values, bitwise.
     overlap : bool, optional
         Deprecated name of ``background``.
+    experiment : mapping, optional
+        What the run is, in the caller's terms (e.g. ``{"family": "relu", "seed": 3}``):
+        stored in the record's configuration as ``config["experiment"]``, so that a stored
+        record says which experiment it belongs to.
 
     Returns
     -------
@@ -232,7 +237,8 @@ def train(net: nn.Module, dataset, *, epochs: int = 10, lr: float = 0.01, batch_
     config = dict(epochs=int(epochs), lr=float(lr), batch_size=int(batch_size),
                   optimizer=optimizer, loss=loss, mi_every=int(mi_every),
                   deterministic=bool(deterministic), device=str(device),
-                  network=repr(net), dataset=repr(dataset), dataset_config=dataset.config)
+                  network=repr(net), dataset=repr(dataset), dataset_config=dataset.config,
+                  experiment=dict(experiment or {}))
     tracker = _tracker(net, dataset, track=track, n_mi_layers=n_mi_layers, noise=noise,
                        inter_noise=inter_noise, exact=exact, estimators=estimators,
                        estimator_samples=estimator_samples, seed=seed, config=config,

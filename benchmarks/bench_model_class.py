@@ -1,0 +1,81 @@
+"""The replica engine over the whole public model class: failures by type, time distribution.
+
+Draws N models with ``tests/model_grid.py::whole_class_model`` (every prior with random
+parameters, every activation in every position, Sign at the output, Marchenko-Pastur and
+empirical spectra, noises log-uniform in [1e-6, 1], inner layers noiseless with probability
+0.3), times ``replica(model)`` on each and runs ``midnn.checks.invariants`` on its result
+(converged, finite, no warning, I >= 0, I <= H(X), data processing, maximum-entropy bounds).
+Prints the failures by type and the distribution of the replica time per model, with and
+without a Tanh layer. Targets (issue 15): 0 failures; p99 <= 1 s and max <= 5 s per model.
+
+Run: ``python benchmarks/bench_model_class.py [N] [SEED]`` (default 1000 models, seed 15;
+about 3-5 minutes on one core).
+"""
+
+from __future__ import annotations
+
+import collections
+import pathlib
+import sys
+import time
+import warnings
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
+from model_grid import whole_class_model  # noqa: E402 -- the test fixture's generator
+
+from midnn import checks, replica  # noqa: E402
+
+
+def run(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    failures: collections.Counter = collections.Counter()
+    examples: dict[str, str] = {}
+    times = {"with Tanh": [], "without Tanh": []}
+    for i in range(n):
+        model = whole_class_model(rng)
+        kind = ("with Tanh" if any(layer.activation.name == "tanh" for layer in model.layers)
+                else "without Tanh")
+        t0 = time.perf_counter()
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                res = replica(model)
+        except Exception as exc:  # noqa: BLE001 -- counted by type
+            key = f"exception {type(exc).__name__}"
+            failures[key] += 1
+            examples.setdefault(key, f"model {i}: {model}: {exc}")
+            continue
+        times[kind].append(time.perf_counter() - t0)
+        for w in caught:
+            key = f"warning {w.category.__name__}"
+            failures[key] += 1
+            examples.setdefault(key, f"model {i}: {model}: {w.message}")
+        for check in checks.invariants(model, res).failures():
+            key = "invariant " + check.name.split("[")[0].strip()
+            failures[key] += 1
+            examples.setdefault(key, f"model {i}: {model}: {check}")
+    return failures, examples, times
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    n = int(args[0]) if args else 1000
+    seed = int(args[1]) if len(args) > 1 else 15
+    t0 = time.perf_counter()
+    failures, examples, times = run(n, seed)
+    print(f"{n} models (seed {seed}) in {time.perf_counter() - t0:.0f} s")
+    print(f"\nfailures: {sum(failures.values())}")
+    for key, count in failures.most_common():
+        print(f"  {count:5d}  {key}\n         e.g. {examples[key][:300]}")
+    print(f"\n{'replica time per model':24s} {'models':>7s} {'median':>8s} {'p90':>8s} "
+          f"{'p99':>8s} {'max':>8s}")
+    for kind, ts in (*times.items(), ("all", times["with Tanh"] + times["without Tanh"])):
+        if ts:
+            q = np.percentile(ts, [50, 90, 99, 100])
+            print(f"{kind:24s} {len(ts):7d} " + " ".join(f"{x:7.3f}s" for x in q))
+
+
+if __name__ == "__main__":
+    main()
