@@ -270,6 +270,10 @@ class MultiStartSearch:
         the release check (strategy 5)."""
         screened = sum(c[1].iterations for c in located)
         located.sort(key=lambda c: c[0])
+        released = self._release_others(located)
+        screened += sum(c.iterations for _, c in released)
+        if released:
+            located = sorted(located + released, key=lambda c: c[0])
         best_phi = located[0][0]
         finalists = [located[0][1]]
         for phi, cand in located[1:]:
@@ -302,6 +306,22 @@ class MultiStartSearch:
         return info
 
     # ------------------------------------------------------------------ release check
+    def _release_others(self, located: list[tuple[float, SolveInfo]]
+                        ) -> list[tuple[float, SolveInfo]]:
+        """The new points reached by releasing the frozen layers of the located points other
+        than the best (which strategy 5 releases after selection): a frozen point can hide a
+        stationary point next to it that is lower than every located one. Each is solved at
+        full precision, its potential evaluated (``full_precision`` set); a release that
+        lands on a point already located adds nothing."""
+        out = []
+        for _, cand in located[1:]:
+            probe = self._release_probe(cand)
+            if probe is not None and probe.converged and not any(
+                    _same_stationary_point(probe.state, c.state) for _, c in located + out):
+                probe.full_precision = True
+                out.append((probe.potential, probe))
+        return out
+
     def _released(self, info: SolveInfo) -> tuple[SolveInfo, int]:
         """Strategy 5: ``info``, or the point its frozen layers lead to when released if
         that point is lower; and the sweeps the check took.

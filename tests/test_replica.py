@@ -263,6 +263,18 @@ def test_a_frozen_point_is_released_once():
     assert potential(Chain.from_model(model), best.state) > res.entropy[0] + 1e-3
 
 
+def test_a_frozen_point_that_is_not_the_best_is_released_too():
+    """+-1 input through one linear layer next to the critical point of the first-order
+    transition (notebook 07): the informative start ends frozen at V = 0 (potential 0.6981),
+    above the uninformative start's point (0.6952); releasing the frozen point reaches the
+    true minimum (0.6935, mmse 6.6e-3), which the fixed-point scheme of the paper finds too."""
+    model = Model(Binary(), [Layer(MarchenkoPastur(0.54), Linear(0.05964))])
+    res, ref = replica(model), replica(model, solver="fixed_point")
+    assert res.converged and ref.converged
+    assert abs(res.entropy[0] - ref.entropy[0]) < 1e-9
+    assert res.mmse[0] == pytest.approx(ref.mmse[0], rel=1e-6) and res.mmse[0] < 0.01
+
+
 def test_deep_linear_close_to_logdet_of_random_products():
     """Three Gaussian layers (widths 300 -> 450 -> 225 -> 180): the replica entropy with the
     Marchenko-Pastur spectra matches the exact log-det of one draw of the product to the
