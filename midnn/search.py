@@ -17,9 +17,11 @@ finds it with these strategies, tried in order:
 4. **selection** -- the located points are ordered by their potential; the best one, and
    any distinct point within the screening accuracy of it, is refined at full precision
    unless a start already reached it there; the lowest wins;
-5. **release** -- a selected point whose input is recovered exactly in some layers
-   (V = 0, absorbing for the sweeps) is kept only if the iteration returns to it when those
-   layers are released (:meth:`MultiStartSearch._released`).
+5. **release** -- a point whose input is recovered exactly in some layers (V = 0,
+   absorbing for the sweeps) can hide a lower stationary point next to it: the frozen layers
+   of every located point are released (:meth:`MultiStartSearch._release_others`) and the
+   selected point is kept only if the iteration returns to it when they are released
+   (:meth:`MultiStartSearch._released`).
 
 The scheme ("auto") runs ML-VAMP, falls back to the fixed-point iteration, then to damped
 versions of both. ``docs/decisions.md`` records how the tolerances below were chosen.
