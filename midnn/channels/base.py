@@ -101,6 +101,8 @@ class ScalarChannel:
         return self.output(V_tilde)[1]
 
     def _output_at(self, m: float, v: float) -> tuple[float, float]:
+        if math.isnan(m + v):  # an inadmissible solver iterate: the solver reports it
+            return math.nan, math.nan
         if v <= 0:
             if self.is_discrete:  # t is a known function of ω: no entropy, infinite A
                 return 0.0, math.inf
@@ -115,6 +117,8 @@ class ScalarChannel:
                             lambda: self._hidden_at(A_tilde, *self.split(V_tilde)))
 
     def _hidden_at(self, A_tilde: float, m: float, v: float) -> HiddenValues:
+        if math.isnan(A_tilde + m + v):  # an inadmissible solver iterate: the solver reports it
+            return HiddenValues(math.nan, math.nan, math.nan)
         if v <= 0:
             # t is a deterministic function of the known ω: nothing to learn, and, when t is
             # observed, the precision on ω is infinite (NaN here: the solvers freeze the layer)
