@@ -33,6 +33,7 @@ def run(n: int, seed: int):
     failures: collections.Counter = collections.Counter()
     examples: dict[str, str] = {}
     times = {"with Tanh": [], "without Tanh": []}
+    slowest: list[tuple[float, int, str]] = []
     for i in range(n):
         model = whole_class_model(rng)
         kind = ("with Tanh" if any(layer.activation.name == "tanh" for layer in model.layers)
@@ -47,7 +48,9 @@ def run(n: int, seed: int):
             failures[key] += 1
             examples.setdefault(key, f"model {i}: {model}: {exc}")
             continue
-        times[kind].append(time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
+        times[kind].append(seconds)
+        slowest = sorted([*slowest, (seconds, i, repr(model))], reverse=True)[:3]
         for w in caught:
             key = f"warning {w.category.__name__}"
             failures[key] += 1
@@ -56,7 +59,7 @@ def run(n: int, seed: int):
             key = "invariant " + check.name.split("[")[0].strip()
             failures[key] += 1
             examples.setdefault(key, f"model {i}: {model}: {check}")
-    return failures, examples, times
+    return failures, examples, times, slowest
 
 
 def main() -> None:
@@ -64,7 +67,7 @@ def main() -> None:
     n = int(args[0]) if args else 1000
     seed = int(args[1]) if len(args) > 1 else 15
     t0 = time.perf_counter()
-    failures, examples, times = run(n, seed)
+    failures, examples, times, slowest = run(n, seed)
     print(f"{n} models (seed {seed}) in {time.perf_counter() - t0:.0f} s")
     print(f"\nfailures: {sum(failures.values())}")
     for key, count in failures.most_common():
@@ -75,6 +78,9 @@ def main() -> None:
         if ts:
             q = np.percentile(ts, [50, 90, 99, 100])
             print(f"{kind:24s} {len(ts):7d} " + " ".join(f"{x:7.3f}s" for x in q))
+    print("\nslowest models:")
+    for seconds, i, text in slowest:
+        print(f"  {seconds:7.3f} s  model {i}: {text[:240]}")
 
 
 if __name__ == "__main__":

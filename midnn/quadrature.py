@@ -45,7 +45,7 @@ def hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
     return _hermite(int(n) * current().order)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1024)
 def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
     x, w = np.polynomial.legendre.leggauss(n)
     x.setflags(write=False)
