@@ -58,7 +58,7 @@ SMOKE_WIDTH = 100
 SMOKE_N_SIGMA = 3
 SMOKE_SAMPLES = 500
 SMOKE_DIMS = [2, 20]
-SMOKE_BENCH_SAMPLES = [300]
+SMOKE_BENCH_SAMPLES = [100, 300]
 
 # %%
 import time
@@ -75,7 +75,9 @@ from midnn.interface import RUN_RESULT_FIELDS, MutualInformationEstimator, Sampl
 assert profile in ("quick", "full"), profile
 RECORDS = Path(resultsdir) / "03_estimators_vs_replica"
 FIG2_FILE, BENCH_FILE = RECORDS / "figure2.nc", RECORDS / "benchmark.nc"
-plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "legend.fontsize": 9.5})
+# figure.dpi: the inline display only (save() writes at its own fixed dpi)
+plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "legend.fontsize": 9.5,
+                     "figure.dpi": 80})
 
 # Where every setting comes from (stored in the records' attribute "sources")
 FIG2_SOURCES = {
@@ -241,7 +243,9 @@ def plot_entropy(ds, title):
 
 
 fig = plot_entropy(fig2, rf"Figure 2 (paper): entropy of $T_2$ at initialization, "
-                   rf"$n = {n0}$, estimators from $N = {n_samples:,}$ samples")
+                   rf"$n = {n0}$, estimators from $N = {n_samples:,}$ samples" "\n"
+                   rf"top: each estimator stays at its hyper-parameter's level (within "
+                   rf"$\log N/n_0 = {log_n:.4f}$); bottom: the replica formula")
 save(fig, figdir, "03_figure2_entropy")
 plt.show()
 
@@ -382,12 +386,12 @@ def plot_mi(ds, title):
            plt.Line2D([], [], color="0.4", ls=(0, (6, 3)),
                       label=rf"$\log N / n_0$ = {ceiling:.4f}")])
     fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False,
-               bbox_to_anchor=(0.5, 0.04))
+               bbox_to_anchor=(0.5, 0.045))
     fig.suptitle(title)
     fig.text(0.5, 0.008, "Supplementary to Figure 2, same networks and samples. Our choices: "
              f"N = {N:,}, kernel variances s, bin widths w. Estimates below {MI_FLOOR:g} "
              "are drawn on the bottom edge.", ha="center", va="bottom", fontsize=9)
-    fig.tight_layout(rect=(0, 0.25, 1, 1))
+    fig.tight_layout(rect=(0, 0.21, 1, 1))
     return fig
 
 
@@ -491,6 +495,7 @@ def plot_benchmark(ds, title, styles=EST_STYLE):
                 ax.plot(dims, np.maximum(v.mean("seed"), BENCH_FLOOR), ls=ls, marker=marker,
                         color=color, ms=4, lw=1.6)
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(plt.NullFormatter())
             ax.set_yscale("log")
             ax.set_ylim(BENCH_FLOOR / 1.5, 30)
             ax.grid(alpha=0.3)
@@ -529,9 +534,10 @@ plt.show()
 #    $10^{-8}$ nats (total) at every $n_0$.
 # 2. **The ceiling**: the KDE bounds and binning never exceed $\log N$ (deterministic,
 #    $10^{-12}$).
-# 3. **High dimension**: at $n_0 = 1000$ every estimator, at every $N$ and seed, recovers
-#    less than 1% of the true information (the ceiling alone allows at most
-#    $\log 3000/(1000 \times 0.69) = 1.2\%$ for ReLU, 0.7% for the linear task).
+# 3. **High dimension**: at $n_0 = 1000$ every estimator, at every $N$ and seed, recovers at
+#    most what the ceiling allows, $\log N / I_{\rm true}$: 1.16% of the true information for
+#    the ReLU task and 0.85% for the linear one at $N = 3000$ (KDE and binning sit at the
+#    ceiling; KSG far below it).
 # 4. **Low dimension**: at $n_0 = 1$ and the largest $N$, KSG is within 0.05 nats of the
 #    linear task's exact value for every seed (its sampling spread there is about 0.01;
 #    measured values printed below), so the failure in high dimension is the dimension's,
@@ -544,8 +550,10 @@ bounded = bench.mi_estimate.sel(estimator=["kde_upper", "kde_lower", "binning"])
 assert bool((bounded <= bench.log_n + 1e-12).all())
 top = bench.sel(n0=bench.n0.max())
 recovered = top.mi_estimate / top.mi_true
-print(f"n_0 = {int(top.n0)}: largest fraction recovered {float(recovered.max()):.4f}")
-assert bool((recovered < 0.01).all())
+allowed = top.log_n / top.mi_true
+print(f"n_0 = {int(top.n0)}: largest fraction of the truth recovered "
+      f"{float(recovered.max()):.4f}; the ceiling allows {float(allowed.max()):.4f}")
+assert bool((recovered <= allowed + 1e-12).all()) and float(allowed.max()) < 0.012
 ksg1 = lin_b.sel(n0=1, n_samples=bench.n_samples.max(), estimator="ksg")
 err1 = np.abs(ksg1.mi_estimate - lin_b.mi_exact.sel(n0=1))
 print(f"n_0 = 1, N = {int(bench.n_samples.max())}: exact {float(lin_b.mi_exact.sel(n0=1)):.4f}, "
@@ -613,14 +621,16 @@ if live:
     small = B.benchmark(dims=SMOKE_DIMS, sample_sizes=SMOKE_BENCH_SAMPLES, seeds=[0],
                         estimators=ests, client="serial")
     small_rows = B.run_results(small)
-    assert len(small_rows) == 2 * len(SMOKE_DIMS) * len(ests)
+    assert len(small_rows) == 2 * len(SMOKE_DIMS) * len(SMOKE_BENCH_SAMPLES) * len(ests)
     assert all(set(RUN_RESULT_FIELDS) <= set(r) for r in small_rows)
-    g = small.sel(task="linear", estimator="gaussian").squeeze()
-    bias = g.n0**2 / (2 * SMOKE_BENCH_SAMPLES[0])  # plug-in log-det bias, about d^2 / (2N)
+    g = small.sel(task="linear", estimator="gaussian", n_samples=max(SMOKE_BENCH_SAMPLES))
+    g = g.squeeze("seed")
+    bias = g.n0**2 / (2 * g.n_samples)  # plug-in log-det bias, about d^2 / (2N)
     print("Gaussian plug-in on the linear task (total nats): estimate",
           np.round(g.mi_estimate.values, 3), "exact", np.round(g.mi_exact.values, 3),
           "approximate bias d^2/(2N)", np.round(bias.values, 3))
     assert float(np.abs(g.mi_estimate - g.mi_exact - bias).max()) < 0.3
-    fig = plot_benchmark(small, "Smoke run, not paper scale:\nbenchmark with a plugged-in "
-                         "estimator")
+    fig = plot_benchmark(small, "Smoke run, not paper scale: benchmark with a plugged-in "
+                         "estimator", styles={**EST_STYLE, "gaussian": (
+                             "GaussianMI (plugged in above)", "tab:purple", "-", "*")})
     plt.show()
