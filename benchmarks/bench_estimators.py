@@ -4,10 +4,14 @@ Usage::
 
     python benchmarks/bench_estimators.py            # KDE, binning, k-NN table
     python benchmarks/bench_estimators.py --large    # + KDE on 20,000 x 1,000 (memory check)
+    python benchmarks/bench_estimators.py --figure2  # + one point of notebook 03 at paper scale
     python benchmarks/bench_estimators.py --device cuda
 
 Samples are ReLU(W x) with x ~ N(0, I), as in a random hidden layer; the KDE noise is the
-paper's 1e-5 (timings do not depend on it).  Times are the best of ``--repeat`` runs.
+paper's 1e-5 (timings do not depend on it).  Times are the best of ``--repeat`` runs.  The
+KSG rows compare the kd-tree and brute-force neighbour searches (the same estimate) on a
+noisy ReLU layer of the benchmark of notebook 03 (at d_x = d_y = 1000 only brute force: the
+kd-trees took 217 s there).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import time
 import numpy as np
 import torch
 
+from midnn import estimator_benchmark as B
 from midnn import estimators as E
 
 
@@ -47,6 +52,8 @@ def main() -> None:
     ap.add_argument("--device", default=None, help="torch device for KDE (default: auto)")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--large", action="store_true", help="also KDE on N=20000, d=1000")
+    ap.add_argument("--figure2", action="store_true",
+                    help="also one Figure-2 point of notebook 03 (n = 1000, N = 10,000)")
     args = ap.parse_args()
 
     dev = E._resolve_device(args.device)
@@ -59,6 +66,14 @@ def main() -> None:
             t = layer(n, d)
             sec, b = best_time(lambda t=t: E.kde_bounds(t, 1e-5, device=dev), args.repeat)
             row("KDE bounds (both), I upper", n, d, sec, b.i_upper)
+    noises = (1e-5, 1e-3, 1e-1)
+    for n in (2000, 5000):
+        t = layer(n, 1000)
+        sec, bs = best_time(lambda t=t: E.kde_bounds_many(t, noises, device=dev), args.repeat)
+        row("KDE, 3 variances, one pass", n, 1000, sec, bs[-1].i_upper)
+        sec, bs = best_time(lambda t=t: [E.kde_bounds(t, s, device=dev) for s in noises],
+                            args.repeat)
+        row("KDE, 3 variances, 3 calls", n, 1000, sec, bs[-1].i_upper)
     for n in (2000, 5000):
         for d in (100, 1000):
             t = layer(n, d)
@@ -74,6 +89,21 @@ def main() -> None:
             row("k-NN KL entropy, k=3", n, d, sec, h)
             sec, mi = best_time(lambda x=x, y=y: E.KSG(k=3).estimate(x, y), args.repeat)
             row("KSG MI, k=3 (d_x = d_y = d)", n, d, sec, mi)
+
+    for n, d, algs in ((10_000, 2, ("kd_tree", "brute")), (10_000, 8, ("kd_tree", "brute")),
+                       (3000, 30, ("kd_tree", "brute")), (3000, 1000, ("brute",))):
+        x, y = B.benchmark_task("relu", d).sampler().sample(n, 0)
+        for alg in algs:
+            sec, mi = best_time(lambda x=x, y=y, alg=alg: E.KSG(k=3, algorithm=alg).estimate(x, y),
+                                1 if d >= 1000 else args.repeat)
+            row(f"KSG k=3, {alg} (d_x = d_y)", n, d, sec, mi)
+
+    if args.figure2:
+        t0 = time.perf_counter()
+        p = B.figure2_point("relu", 1.0, 1000, 10_000)
+        print(f"one Figure-2 point (ReLU-ReLU, sigma = 1, n = 1000, N = 10,000): "
+              f"{time.perf_counter() - t0:.1f} s; replica H(T_2)/n_0 = "
+              f"{p['replica_entropy'][-1]:.4f}")
 
     if args.large:
         t = layer(20_000, 1000)

@@ -10,6 +10,8 @@ statistical tolerances, so the k-NN formulas are also checked exactly on hand-wo
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 
 import numpy as np
@@ -17,6 +19,7 @@ import pytest
 import torch
 
 from midnn import estimators as E
+from midnn import interface
 from midnn.activations import Linear, ReLU
 from midnn.priors import Gaussian
 
@@ -186,6 +189,17 @@ def test_kde_chunked_equals_unchunked_and_input_types():
     assert est.estimate(tt, tt) == pytest.approx(full.i_lower, abs=1e-12)
 
 
+def test_kde_bounds_many_equals_one_at_a_time():
+    # One pass over the pairs for several kernel variances: the same operations on the same
+    # distance blocks as one call per variance, so the values are equal bitwise.
+    t = 0.5 * _gauss(300, 40, seed=4)
+    noises = (1e-5, 1e-2, 0.3, 10.0)
+    many = E.kde_bounds_many(t, noises, device="cpu", chunk_size=64)
+    assert len(many) == len(noises)
+    for got, s in zip(many, noises, strict=True):
+        assert got == E.kde_bounds(t, s, device="cpu", chunk_size=64)
+
+
 def test_kde_device_argument():
     t = _gauss(64, 4, seed=2)
     cpu = E.kde_bounds(t, 0.1, device="cpu")
@@ -266,6 +280,21 @@ def test_ksg_multivariate_gaussian_and_independence():
     exact = 0.5 * np.linalg.slogdet(np.eye(2) + B @ B.T)[1]
     assert E.KSG(k=3).estimate(x, y) == pytest.approx(exact, abs=0.12)
     assert E.KSG(k=3).estimate(x, _gauss(n, 2, seed=10)) == pytest.approx(0.0, abs=0.07)
+
+
+@pytest.mark.parametrize("n, dx, dy, decimals", [(400, 1, 1, None), (300, 3, 2, None),
+                                                 (250, 12, 20, None), (300, 2, 2, 1)])
+def test_ksg_brute_force_equals_kd_trees(n, dx, dy, decimals):
+    # Both searches compute max-norm distances as max |a - b| in float64 and count the points
+    # strictly inside eps: the same counts, hence bitwise the same estimate, ties included
+    # (rounded data: many equal distances).
+    x = _gauss(n, dx, seed=dx)
+    y = x[:, :1] + _gauss(n, dy, seed=dy + 50)
+    if decimals is not None:
+        x, y = np.round(x, decimals), np.round(y, decimals)
+    kd = E.KSG(k=3, algorithm="kd_tree").estimate(x, y)
+    assert E.KSG(k=3, algorithm="brute").estimate(x, y) == kd
+    assert E.KSG(k=3).estimate(x, y) == kd  # auto picks one of them
 
 
 def test_knn_jitter_breaks_ties_reproducibly():
@@ -354,6 +383,39 @@ def test_binning_bin_width():
 # --------------------------------------------------------------------------- misc / errors
 
 
+ALL_ESTIMATORS = [E.KDEBound(0.1), E.KDEBound(1e-3, bound="lower", device="cpu", chunk_size=8),
+                  E.Binning(n_bins=10), E.Binning(bin_width=0.1, range=(-1.0, 1.0)),
+                  E.KSG(k=4, algorithm="brute"), E.KLEntropy(metric="max")]
+
+
+@pytest.mark.parametrize("est", ALL_ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_parameters_are_the_fields_as_json(est):
+    # bmi's parameters(): every hyper-parameter (the dataclass fields), JSON-compatible
+    params = est.parameters()
+    assert set(params) == {f.name for f in dataclasses.fields(est)}
+    assert json.loads(json.dumps(params)) == params
+    if isinstance(est, E.KDEBound):
+        assert params["dtype"] == "float64" and params["noise"] == est.noise
+    if isinstance(est, E.Binning) and est.range is not None:
+        assert params["range"] == [-1.0, 1.0]
+
+
+def test_estimators_follow_the_bmi_protocol():
+    # midnn's MI estimators are bmi point estimators (structural, runtime-checkable); the
+    # entropy-only KL estimator has no estimate(x, y) and is not one
+    for est in ALL_ESTIMATORS:
+        is_mi = isinstance(est, E.MutualInformationEstimator)
+        assert isinstance(est, interface.MutualInformationEstimator) == is_mi
+    assert not isinstance(E.KLEntropy(), interface.MutualInformationEstimator)
+
+    class Custom(E.MutualInformationEstimator):  # not a dataclass: no declared fields
+        def estimate(self, x, y):
+            return 0.0
+
+    assert Custom().parameters() == {}
+    assert isinstance(Custom(), interface.MutualInformationEstimator)
+
+
 def test_per_unit_and_gaussian_entropy():
     assert E.per_unit(3.0, 4) == 0.75
     assert E.gaussian_entropy(np.eye(3)) == pytest.approx(1.5 * LOG2PIE, abs=1e-14)
@@ -376,6 +438,12 @@ NAN = np.full((10, 2), np.nan)
     (lambda: E.KDEBound(0.1, device="cpu").estimate(X10, X10[:9]), "y must have as many"),
     (lambda: E.KSG(k=0), "k must"),
     (lambda: E.KSG(k=2.5), "k must"),
+    (lambda: E.KSG(algorithm="ball_tree"), "algorithm"),
+    (lambda: E.KSG(algorithm="brute").estimate(np.zeros((10, 1)), np.zeros((10, 1))),
+     "duplicated"),
+    (lambda: E.kde_bounds_many(X10, []), "noises"),
+    (lambda: E.kde_bounds_many(X10, 0.1), "noises"),
+    (lambda: E.kde_bounds_many(X10, [0.1, -1.0]), r"noises\[1\]"),
     (lambda: E.KLEntropy(k=0), "k must"),
     (lambda: E.KLEntropy(metric="manhattan"), "metric"),
     (lambda: E.KLEntropy(jitter=-1.0), "jitter"),

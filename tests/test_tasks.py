@@ -1,12 +1,17 @@
-"""Tests of midnn.tasks: shapes, seeds, ground truth of linear tasks, estimator protocol."""
+"""Tests of midnn.tasks (shapes, seeds, ground truth of linear tasks, estimator protocol) and of
+midnn.estimator_benchmark (the Figure-2 points and the bmi-style benchmark built on tasks)."""
 
 from __future__ import annotations
+
+import json
+import math
 
 import numpy as np
 import pytest
 
+from midnn import estimator_benchmark as B
 from midnn import estimators as E
-from midnn import figure2 as F2
+from midnn import interface
 from midnn import tasks as T
 from midnn.activations import HardTanh, Linear, ReLU
 from midnn.priors import Binary, Gaussian
@@ -90,19 +95,117 @@ def test_estimator_protocol_on_task_samples():
     up = T.estimate_mi(task, E.KDEBound(0.1), 400, sample=smp)
     assert lo < exact - 0.1
     assert lo < up <= np.log(400) / 5 + 1e-12 < exact
-    rows = F2.estimator_errors({"kde": E.KDEBound(0.1)}, dims=(5,), sample_sizes=(100,),
-                              noise=0.1)
-    assert rows[0]["truth_kind"] == "exact" and np.isfinite(rows[0]["kde"])
 
 
-def test_figure2_sweep_small():
-    res = F2.figure2_sweep({"lin": ["linear", "linear"]}, [0.5, 2.0], n0=8, n_samples=50,
-                          width_factors=(2, 2),
-                          kde_noises=(0.1,), bin_widths=(0.5,))
-    assert res.kde_upper["lin"].shape == (1, 2) and res.replica["lin"].shape == (2, 2)
-    np.testing.assert_allclose(res.replica["lin"][0], res.exact["lin"][0], atol=1e-8)
-    assert np.all(res.kde_lower["lin"] <= res.kde_upper["lin"] + 1e-12)
-    assert np.all(res.binning["lin"] <= res.log_n + 1e-12)
+# ------------------------------------------------------------------------ Figure 2 points
+
+
+@pytest.mark.parametrize("network", ["linear", "relu", "hardtanh"])
+def test_figure2_point_bands(network):
+    # Every estimate is its hyper-parameter's term plus an information term in [0, log N]
+    # (deterministic inequalities; 1e-12 for round-off), per input unit:
+    # KDE: 1/2 log(2 pi e s) + [0, log N / n0]; histogram: log w + [0, log N / n0].
+    n, N = 8, 60
+    p = B.figure2_point(network, 0.7, n, N, kde_variances=(1e-5, 0.1), bin_widths=(0.05, 1.0))
+    log_n = math.log(N) / n
+    assert p["log_n"] == log_n and p["replica_converged"]
+    floor = 0.5 * np.log(2 * np.pi * np.e * np.array([1e-5, 0.1]))
+    for key in ("kde_h_upper", "kde_h_lower"):
+        assert np.all(p[key] >= floor - 1e-12) and np.all(p[key] <= floor + log_n + 1e-12)
+    assert np.all(p["kde_h_lower"] <= p["kde_h_upper"] + 1e-12)
+    np.testing.assert_allclose(p["kde_mi_upper"], p["kde_h_upper"] - floor, atol=1e-12)
+    np.testing.assert_allclose(p["bin_h_histogram"],
+                               p["bin_h_discrete"] + np.log([0.05, 1.0]), atol=1e-12)
+    for key in ("kde_mi_upper", "kde_mi_lower", "bin_mi", "bin_h_discrete"):
+        assert np.all(p[key] >= 0) and np.all(p[key] <= log_n + 1e-12)
+    # distinct Gaussian inputs: binning's I(X; T_bin) is H(T_bin)
+    np.testing.assert_allclose(p["bin_mi"], p["bin_h_discrete"], atol=1e-12)
+    if network == "linear":
+        # one linear layer: replica with the empirical spectrum = log-det (round-off)
+        assert abs(p["replica_entropy"][0] - p["exact_entropy"][0]) < 1e-8
+        assert abs(p["replica_mi"][0] - p["exact_mi"][0]) < 1e-8
+    else:
+        assert np.all(np.isnan(p["exact_entropy"]))
+
+
+def test_figure2_sweep_is_the_points_with_settings():
+    ds = B.figure2([0.5, 2.0], networks=["linear", "relu"], width=6, n_samples=40,
+                   kde_variances=(1e-3,), bin_widths=(0.5,), client="serial",
+                   sources={"noise": "paper"})
+    assert dict(ds.sizes) == {"network": 2, "sigma": 2, "width": 1, "n_samples": 1,
+                              "layer": 2, "kernel_variance": 1, "bin_width": 1}
+    assert (ds["error"] == "").all()
+    one = B.figure2_point("relu", 2.0, 6, 40, kde_variances=(1e-3,), bin_widths=(0.5,))
+    point = ds.sel(network="relu", sigma=2.0).squeeze()
+    np.testing.assert_array_equal(point["replica_entropy"], one["replica_entropy"])
+    np.testing.assert_array_equal(point["kde_h_upper"], one["kde_h_upper"])
+    assert json.loads(ds.attrs["settings"])["noise"] == B.FIGURE2_NOISE
+    assert json.loads(ds.attrs["sources"]) == {"noise": "paper"}
+    assert "nats per input unit" in ds["replica_entropy"].attrs["units"]
+
+
+# ------------------------------------------------------------------------ benchmark
+
+
+def test_benchmark_samplers_and_estimators_follow_the_bmi_protocols():
+    for name in B.BENCHMARK_TASKS:
+        sampler = B.benchmark_task(name, 3).sampler()
+        assert isinstance(sampler, interface.Sampler)
+        assert (sampler.dim_x, sampler.dim_y) == (3, 3)
+    for est in B.default_estimators().values():
+        assert isinstance(est, interface.MutualInformationEstimator)
+
+
+def test_benchmark_rows_carry_the_run_result_fields():
+    ds = B.benchmark(dims=[2, 5], sample_sizes=[40, 80], seeds=[0, 1], client="serial")
+    assert (ds["error"] == "").all()
+    rows = B.run_results(ds)
+    assert len(rows) == 2 * 2 * 2 * len(B.default_estimators()) * 2
+    for row in rows:
+        assert set(interface.RUN_RESULT_FIELDS) <= set(row)
+        assert row["error_per_n0"] == pytest.approx(
+            (row["mi_estimate"] - row["mi_true"]) / row["n0"], abs=1e-12)
+        assert row["mi_true"] == B.benchmark_task(row["task_params"]["network"].split(",")[0],
+                                                  row["n0"]).sampler().mutual_information()
+    kde = next(r for r in rows if r["estimator_id"] == "kde_upper")
+    assert kde["estimator_params"] == B.default_estimators()["kde_upper"].parameters()
+    # the linear task's replica truth is its log-det (one layer: round-off)
+    lin = ds.sel(task="linear")
+    np.testing.assert_allclose(lin["mi_true"], lin["mi_exact"], rtol=0, atol=1e-8)
+    # KDE and binning cannot exceed log N (total nats)
+    bounded = ds["mi_estimate"].sel(estimator=["kde_upper", "kde_lower", "binning"])
+    assert bool((bounded <= ds["log_n"] + 1e-12).all())
+
+
+class _ThirdParty:
+    """A third-party estimator: no midnn base class, only bmi's two methods."""
+
+    def __init__(self, shrink: float):
+        self.shrink = shrink
+
+    def estimate(self, x, y):
+        return self.shrink * float(x.shape[1])
+
+    def parameters(self):
+        return {"shrink": self.shrink}
+
+
+def test_a_third_party_estimator_plugs_in():
+    fake = _ThirdParty(0.5)
+    assert isinstance(fake, interface.MutualInformationEstimator)
+    ds = B.benchmark(tasks=["relu"], dims=[4], sample_sizes=[30], seeds=[0],
+                     estimators={"fake": fake, "ksg": E.KSG()}, client="serial")
+    (row,) = [r for r in B.run_results(ds) if r["estimator_id"] == "fake"]
+    assert row["mi_estimate"] == 2.0 and row["estimator_params"] == {"shrink": 0.5}
+    sampler = B.benchmark_task("relu", 4).sampler()
+    direct = B.run_estimator(sampler, fake, 30, 0, estimator_id="fake", task_id="t")
+    assert direct["mi_estimate"] == 2.0 and direct["mi_true"] == row["mi_true"]
+    no_params = type("NoParameters", (), {"estimate": lambda self, x, y: 0.0})()
+    assert not isinstance(no_params, interface.MutualInformationEstimator)
+    with pytest.raises(TypeError, match="no parameters"):
+        B.run_estimator(sampler, no_params, 30, 0, estimator_id="bad", task_id="t")
+    with pytest.raises(TypeError, match="no estimate"):
+        B.run_estimator(sampler, object(), 30, 0, estimator_id="bad", task_id="t")
 
 
 def test_bad_input():
@@ -139,10 +242,12 @@ def test_bad_input():
         T.Task(Binary(), [3, 3], Linear()).exact()
     with pytest.raises(ValueError, match="estimator"):
         T.estimate_mi(task, E.KLEntropy(), 10)
-    with pytest.raises(ValueError, match="entropy-only"):
-        F2.estimator_errors({"kl": E.KLEntropy()})
-    with pytest.raises(ValueError, match="sigmas"):
-        F2.figure2_sweep({"a": ["linear"]}, [])
+    with pytest.raises(ValueError, match="network"):
+        B.figure2_point("sigmoid", 1.0, 4, 10)
+    with pytest.raises(ValueError, match="estimator must be one of"):
+        B.benchmark_point("linear", 3, 10, "mine", 0)
+    with pytest.raises(ValueError, match="task"):
+        B.benchmark_task("tanh", 3)
 
 
 def test_square_layer_high_snr_replica_equals_exact():
