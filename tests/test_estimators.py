@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import pathlib
 
 import numpy as np
 import pytest
@@ -24,6 +25,7 @@ from midnn.activations import Linear, ReLU
 from midnn.priors import Gaussian
 
 LOG2PIE = math.log(2 * math.pi * math.e)
+DATA = pathlib.Path(__file__).parent / "data"
 
 
 def _gauss(n, d, seed):
@@ -308,14 +310,17 @@ def test_knn_jitter_breaks_ties_reproducibly():
 
 
 def test_knn_agrees_with_reference_library():
-    # Optional cross-check with npeet-plus (not a dependency).  It adds 1e-10 uniform noise
-    # (from numpy's global RNG), so agreement is to ~1e-8 rather than round-off.
-    npeet = pytest.importorskip("npeet_plus")
-    z = _gauss(800, 5, seed=12) @ np.random.default_rng(0).standard_normal((5, 5))
-    assert E.KSG(k=4).estimate(z[:, :3], z[:, 3:]) == pytest.approx(
-        npeet.mi(z[:, :3], z[:, 3:], k=4, base=math.e), abs=1e-8)
-    assert E.KLEntropy(k=4, metric="max").entropy(z) == pytest.approx(
-        npeet.entropy(z, k=4, base=math.e), abs=1e-8)
+    # npeet-plus 0.2.0 (an independent implementation, not a dependency) on the same data;
+    # values and recipe in tests/data/. npeet adds 1e-10 uniform noise, so the agreement is
+    # ~1e-8 rather than round-off.
+    ref = json.loads((DATA / "npeet_references.json").read_text())
+    z = np.random.default_rng(12).standard_normal((800, 5))
+    z = z @ np.random.default_rng(0).standard_normal((5, 5))
+    k = ref["k"]
+    assert E.KSG(k=k).estimate(z[:, :3], z[:, 3:]) == pytest.approx(
+        ref["ksg_mi_x_y"], abs=1e-8)
+    assert E.KLEntropy(k=k, metric="max").entropy(z) == pytest.approx(
+        ref["kl_entropy_max_norm_z"], abs=1e-8)
 
 
 # --------------------------------------------------------------------------- binning
