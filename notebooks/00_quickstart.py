@@ -40,7 +40,7 @@ figdir = "../build/figures"    # the tracked gallery is ../figures (full profile
 resultsdir = "../results"      # stored records
 live = True                    # recompute and check against the record
 seed = 0                       # random seed of the weight matrices of the exact check
-alphas = [1.2, 1.0, 0.8]       # alpha_l = n_l / n_{l-1}
+alphas = [1.2, 1.0, 0.8]       # alpha_l = n_l / n_(l-1)
 readout_noise = 1e-3           # Delta of the layer whose entropy is evaluated (inner layers: 0)
 n_exact = 400                  # input width n_0 of the finite networks of the exact check
 exact_alphas = [0.5, 1.2, 2.0]  # alpha of the one-layer exact check

@@ -75,6 +75,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from _gallery import save
+from matplotlib.ticker import MaxNLocator
 from torch import nn
 
 from midnn import data
@@ -159,6 +160,8 @@ def draw(record, title):
     for ax in axes[:2]:
         ax.axhline(0, color="0.6", lw=0.6, zorder=0)
         ax.legend()
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(title)
     fig.tight_layout()
     return fig
