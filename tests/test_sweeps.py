@@ -170,7 +170,7 @@ def test_two_workers_bitwise(client, serial):
 
 
 def test_automatic_batches():
-    from midnn.sweeps import _auto_batch
+    from midnn.sweeps.runner import _auto_batch
 
     assert _auto_batch(400, 2) == 13  # 31 tasks, about 16 per worker
     assert _auto_batch(5, 2) == 1 and _auto_batch(1, 0) == 1
