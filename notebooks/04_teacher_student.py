@@ -120,7 +120,7 @@ print(f"linear student: {cfg['widths']} (USV {cfg['usv']}), teacher {cfg['teache
       f"{cfg['batch_size']}, {cfg['epochs']} epochs, {lin.n_checkpoints} checkpoints of "
       f"{lin.n_layers} layers; readout noise {lin.chain.noise:g}, inner {lin.chain.inter_noise:g}")
 print(f"records written by midnn {lin.header['provenance']['midnn']} at commit "
-      f"{git['commit'][:10] if git else 'unknown'}; units: {lin.units['mutual_information']}")
+      f"{git[:12] if git else 'unknown'}; units: {lin.units['mutual_information']}")
 I, X = ck["mutual_information"], ck["exact_mutual_information"]
 print(f"test MSE {h['test_loss'][0]:.3f} -> {h['test_loss'][-1]:.4f} (train "
       f"{h['train_loss'][-1]:.4f})")

@@ -157,7 +157,7 @@ print(f"data: decoder {cfg['decoder_widths']}, noise {cfg['decoder_noise']}, "
       f"{cfg['widths']}, SGD lr {cfg['lr']}, batch {cfg['batch_size']}, {cfg['epochs']} "
       f"epochs; readout noise {ref.chain.noise:g}, inner noise {ref.chain.inter_noise:g}")
 print(f"records written by midnn {ref.header['provenance']['midnn']} at commit "
-      f"{git['commit'][:10] if git else 'unknown'}; units: {ref.units['mutual_information_x']}")
+      f"{git[:12] if git else 'unknown'}; units: {ref.units['mutual_information_x']}")
 
 # %% [markdown]
 # ## 2. I(X; T_l) and I(Y; T_l): why they differ, and what X is
