@@ -17,6 +17,8 @@ from pathlib import Path
 __all__ = ["git_commit", "versions", "utc_now", "stamp"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+#: folders (relative to the top of the checkout) of computed outputs, not code
+OUTPUT_DIRS = ("results", "figures")
 
 
 def _git(args: list[str], cwd: Path) -> str | None:
@@ -33,8 +35,12 @@ def git_commit(path: str | Path | None = None) -> str | None:
     """Commit of the git working tree holding ``path`` (default: the midnn package).
 
     Returns ``git rev-parse HEAD``, with ``-dirty`` appended when ``git status --porcelain``
-    lists anything (modified, staged or untracked files), or None when ``path`` is not part
-    of a git checkout (an installed package, or git not available).
+    lists anything (modified, staged or untracked files) outside ``results/`` and
+    ``figures/`` at the top of the checkout, or None when ``path`` is not part of a git
+    checkout (an installed package, or git not available). Those two folders hold what the
+    notebooks compute (:data:`OUTPUT_DIRS`): a paper-scale run rewrites them notebook after
+    notebook, and the records written late in the run were made by the same code as the
+    first ones, so they do not mark the code as modified.
 
     The package's ``__init__.py`` must be tracked by the repository found: a package
     installed into an environment that happens to live inside some other repository (an
@@ -48,7 +54,8 @@ def git_commit(path: str | Path | None = None) -> str | None:
     head = _git(["rev-parse", "HEAD"], cwd)
     if not head:
         return None
-    status = _git(["status", "--porcelain"], cwd)
+    status = _git(["status", "--porcelain", "--", ":(top)",
+                   *(f":(top,exclude){d}" for d in OUTPUT_DIRS)], cwd)
     return head + ("-dirty" if status else "")
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from midnn._provenance import stamp
+from midnn._provenance import git_commit, stamp
 from midnn.phase import (
     branch_task,
     distinct,
@@ -95,3 +95,33 @@ def test_stamp_keeps_a_sweeps_provenance():
     assert {"midnn_version", "versions", "created"} <= set(ds.attrs)
     stamp(ds, {}, seed=7)
     assert ds.attrs["seed"] == "7" and ds.attrs["git_commit"] == "def"
+
+
+def test_git_commit_dirty_only_for_code(tmp_path):
+    """``-dirty`` marks changes to code, not the outputs a run writes (results/, figures/)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "code.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "first")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, check=True,
+                          capture_output=True, text=True).stdout.strip()
+    assert git_commit(tmp_path / "pkg") == head
+    for out in ("results", "figures"):
+        (tmp_path / out).mkdir()
+        (tmp_path / out / "record.nc").write_bytes(b"\0")
+    assert git_commit(tmp_path / "pkg") == head            # outputs only: still clean
+    (tmp_path / "notes.txt").write_text("an untracked file at the top\n")
+    assert git_commit(tmp_path / "pkg") == head + "-dirty"  # seen from a sub-folder too
+    assert git_commit(tmp_path / "pkg" / "code.py") == head + "-dirty"
+    assert git_commit(tmp_path.parent / "not-a-checkout-xyz") is None
