@@ -150,9 +150,9 @@ def draw(record, title):
         for ax, q in zip(axes[:2], ("mutual_information", "entropy"), strict=True):
             v = ck[q][:, l]
             ax.plot(ck["epoch"], v - v[0], "o-", ms=3, label=f"T{l + 1} (epoch 0: {v[0]:.3f})")
-    axes[0].set(xlabel="epoch", ylabel="I(X;T_l) − I(0) (nats per $n_0$)",
+    axes[0].set(xlabel="epoch", ylabel="change of $I(X;T_l)$ (nats per $n_0$)",
                 title="mutual information, change from epoch 0")
-    axes[1].set(xlabel="epoch", ylabel="H(T_l) − H(0) (nats per $n_0$)",
+    axes[1].set(xlabel="epoch", ylabel="change of $H(T_l)$ (nats per $n_0$)",
                 title="entropy (differential), change from epoch 0")
     axes[2].plot(h["epoch"], 1 - h["test_acc"])
     axes[2].set(xlabel="epoch", ylabel="test error (fraction misclassified)", title="learning",
@@ -161,7 +161,7 @@ def draw(record, title):
         ax.axhline(0, color="0.6", lw=0.6, zorder=0)
         ax.legend()
     for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     fig.suptitle(title)
     fig.tight_layout()
     return fig
