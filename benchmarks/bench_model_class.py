@@ -4,12 +4,14 @@ Draws N models with ``tests/model_grid.py::whole_class_model`` (every prior with
 parameters, every activation in every position, Sign at the output, Marchenko-Pastur and
 empirical spectra, noises log-uniform in [1e-6, 1], inner layers noiseless with probability
 0.3), times ``replica(model)`` on each and runs ``midnn.checks.invariants`` on its result
-(converged, finite, no warning, I >= 0, I <= H(X), data processing, maximum-entropy bounds).
-Prints the failures by type and the distribution of the replica time per model, with and
+(converged, finite, no warning, I >= 0, I <= H(X), data processing, maximum-entropy bounds)
+and ``midnn.checks.solver_agreement`` (fixed point = ML-VAMP to 1e-8 on every layer where
+both converge; timed apart). Prints the failures by type, the number of layers the
+agreement check compared, and the distribution of the replica time per model, with and
 without a Tanh layer. Targets (issue 15): 0 failures; p99 <= 1 s and max <= 5 s per model.
 
 Run: ``python benchmarks/bench_model_class.py [N] [SEED]`` (default 1000 models, seed 15;
-about 3-5 minutes on one core).
+a few minutes on one core).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def run(n: int, seed: int):
     examples: dict[str, str] = {}
     times = {"with Tanh": [], "without Tanh": []}
     slowest: list[tuple[float, int, str]] = []
+    compared = [0, 0]  # layers compared by the solver-agreement check, layers in all
+    agreement_seconds = 0.0
     for i in range(n):
         model = whole_class_model(rng)
         kind = ("with Tanh" if any(layer.activation.name == "tanh" for layer in model.layers)
@@ -55,11 +59,18 @@ def run(n: int, seed: int):
             key = f"warning {w.category.__name__}"
             failures[key] += 1
             examples.setdefault(key, f"model {i}: {model}: {w.message}")
-        for check in checks.invariants(model, res).failures():
+        t0 = time.perf_counter()
+        agreement = checks.solver_agreement(model, atol=1e-8)
+        agreement_seconds += time.perf_counter() - t0
+        compared[0] += len(agreement) // 3  # three rows (H, I, MMSE) per compared layer
+        compared[1] += model.n_layers
+        for check in [*checks.invariants(model, res).failures(), *agreement.failures()]:
             key = "invariant " + check.name.split("[")[0].strip()
+            if "fixed point = ML-VAMP" in check.name:
+                key = "invariant fixed point = ML-VAMP"
             failures[key] += 1
             examples.setdefault(key, f"model {i}: {model}: {check}")
-    return failures, examples, times, slowest
+    return failures, examples, times, slowest, compared, agreement_seconds
 
 
 def main() -> None:
@@ -67,8 +78,11 @@ def main() -> None:
     n = int(args[0]) if args else 1000
     seed = int(args[1]) if len(args) > 1 else 15
     t0 = time.perf_counter()
-    failures, examples, times, slowest = run(n, seed)
-    print(f"{n} models (seed {seed}) in {time.perf_counter() - t0:.0f} s")
+    failures, examples, times, slowest, compared, agreement_seconds = run(n, seed)
+    print(f"{n} models (seed {seed}) in {time.perf_counter() - t0:.0f} s, of which "
+          f"{agreement_seconds:.0f} s in the solver-agreement check (both solvers again)")
+    print(f"fixed point = ML-VAMP compared on {compared[0]} of {compared[1]} layers (on the "
+          f"others one of the two solvers did not converge, and its result says so)")
     print(f"\nfailures: {sum(failures.values())}")
     for key, count in failures.most_common():
         print(f"  {count:5d}  {key}\n         e.g. {examples[key][:300]}")

@@ -171,6 +171,10 @@ def _check_output(model: Model, l: int, noise: float) -> None:
                          f"({type(act).__name__}): its differential entropy diverges")
 
 
+#: Slack of the test I(X;T) <= H(X) on a discrete prior (values are converged to ~1e-10).
+_ABOVE_H_X = 1e-8
+
+
 def _check_init(init, model: Model):
     """``init`` is None or a ReplicaResult of a model with the same layers (its states are
     the warm starts)."""
@@ -255,7 +259,13 @@ def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter:
         Prior and layers (spectra of W_l^T W_l and noisy activations).
     solver : {"auto", "fixed_point", "vamp"}
         Extremization scheme (:mod:`midnn.solvers`). "auto" runs ML-VAMP, falls back to the
-        fixed-point iteration, then to damped versions of both.
+        fixed-point iteration, then to damped versions of both. "fixed_point" (the paper's
+        scheme) has two known limitations, both absent from ML-VAMP: it reaches only the
+        stationary points that are stable under its map, so it can miss the exact-recovery
+        point of a discrete input (it then stops where I(X;T) > H(X), which is reported as
+        non-convergence); and with an empirical spectrum holding exact zeros (alpha < 1) it
+        can settle on the wrong root of eq. (50a), 1e-6..1e-3 nats off (not detected;
+        ``docs/decisions.md``). ``midnn.checks.solver_agreement`` compares the schemes.
     tol : float
         Convergence threshold on Σ_k |V_k - V_k^old|, in (0, 1e-3] (the screening of the
         multi-start search runs at 1e-4; a looser tolerance would let it pass
@@ -338,18 +348,27 @@ def _solve(model: Model, noises: list[float], solver: str, tol: float, max_iter:
             Hc[l] = at[j + 1] * cinfo.potential
             cond_details.append(cinfo)
             ok = ok and cinfo.converged
+        advice = "raise max_iter or the readout noise"
         if ok and not (np.isfinite(H[l]) and np.isfinite(Hc[l])):
             ok = False
             info.message = ("the potential is not finite at the stationary point (a continuous "
                             "layer exactly recovered while its input is not)")
+        h_x = model.prior.entropy
+        if ok and h_x is not None and H[l] - Hc[l] > h_x + _ABOVE_H_X:
+            # I(X;T) <= H(X) at the minimum of the potential: a point above the bound is
+            # another stationary point, the minimum (here the exact-recovery point, which the
+            # fixed-point map does not reach) was missed
+            ok = info.converged = False
+            info.message = (f"the stationary point reached has I(X;T) = {H[l] - Hc[l]:.6g} > "
+                            f"H(X) = {h_x:.6g}: it is not the minimum of the potential")
+            advice = "use solver 'vamp' or 'auto', which locate the exact-recovery point"
         if not ok:
             converged = False
             msg = info.message if not info.converged else (
                 cond_details[-1].message if cond_details[-1] is not None else info.message)
             warnings.warn(f"replica: layer {l + 1} did not converge ({msg}); its values are "
                           f"not reliable (solver {solver!r}, tol {tol:g}, max_iter "
-                          f"{max_iter}: raise max_iter or the readout noise)",
-                          ConvergenceWarning, stacklevel=3)
+                          f"{max_iter}: {advice})", ConvergenceWarning, stacklevel=3)
     solver_name = solvers[0] if len(set(solvers)) == 1 else "mixed"
     return ReplicaResult(H, H - Hc, Hc, mmse, converged, its.astype(int), solver_name,
                          model=model, readout_noise=noises, tol=tol, version=__version__,

@@ -103,6 +103,17 @@ def same_log_point(x, y, tol: float) -> bool:
         and all(f or abs(a - b) < tol for f, a, b in zip(frozen, x[L:], y[L:], strict=True))
 
 
+def _close_to_fixed_point(step: float, last_step: float, V: np.ndarray, tol: float) -> bool:
+    """The a posteriori bound of a contraction: the iterate after a step of size ``step``
+    (Σ|ΔV|), the previous one having been ``last_step``, lies within κ/(1 - κ) ``step`` of
+    the fixed point, κ = step/last_step. True when that is below ``tol``, or when ``step``
+    is at the rounding level of V (successive steps then no longer measure κ)."""
+    if step <= 64 * np.finfo(float).eps * float(np.sum(np.abs(V))):
+        return True
+    kappa = step / last_step if last_step > 0 else math.inf
+    return kappa < 1.0 and step * kappa / (1.0 - kappa) < tol
+
+
 def _inv(x: float) -> float:
     """1/x as NumPy gives it (+-inf at +-0, no exception)."""
     try:
@@ -163,10 +174,17 @@ class FixedPoint:
     def solve(self, init: State, *, tol: float = 1e-10, max_iter: int = 500,
               trace: bool = False) -> SolveInfo:
         """Sweeps from ``init`` until two successive iterates agree (Σ|ΔV| < ``tol`` and Ã
-        settled) or ``max_iter``."""
+        settled) and the distance to the fixed point is below ``tol`` too, or ``max_iter``.
+
+        The iteration is a contraction near a stable fixed point: with κ the ratio of two
+        successive steps, the distance of the current iterate from the fixed point is at most
+        κ/(1 - κ) times the last step. A slowly contracting map (κ close to 1) takes steps
+        below ``tol`` far from its fixed point, so a step is accepted only when that bound is
+        below ``tol`` as well (or the step is at the rounding level of V)."""
         s = init.copy()
         history = [] if trace else None
         it = 0
+        last_step = math.inf
         # an inadmissible iterate (an infinite or zero A) is detected by the finiteness test
         # below and reported as non-convergence; it must not leak floating-point warnings
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
@@ -179,8 +197,11 @@ class FixedPoint:
                                          message="non-finite variance")
                     if trace:
                         history.append(s.copy())
-                    if it > 1 and _iterates_settled(s.V, V_old, s.A_tilde, At_old, tol):
+                    step = float(np.sum(np.abs(s.V - V_old)))
+                    if it > 1 and _iterates_settled(s.V, V_old, s.A_tilde, At_old, tol) \
+                            and _close_to_fixed_point(step, last_step, s.V, tol):
                         return SolveInfo(s, True, it, self.name, trace=history)
+                    last_step = step
             except ThetaError as err:
                 return SolveInfo(s, False, it, self.name, message=str(err), trace=history)
         return SolveInfo(s, False, max_iter, self.name, message="max_iter reached",
