@@ -64,12 +64,15 @@ def run(n: int, seed: int):
         agreement_seconds += time.perf_counter() - t0
         compared[0] += len(agreement) // 3  # three rows (H, I, MMSE) per compared layer
         compared[1] += model.n_layers
+        failed = {}  # one count per model and kind of check
         for check in [*checks.invariants(model, res).failures(), *agreement.failures()]:
             key = "invariant " + check.name.split("[")[0].strip()
             if "fixed point = ML-VAMP" in check.name:
                 key = "invariant fixed point = ML-VAMP"
+            failed.setdefault(key, check)
+        for key, check in failed.items():
             failures[key] += 1
-            examples.setdefault(key, f"model {i}: {model}: {check}")
+            examples.setdefault(key, f"model {i}: {check.name}, error {check.error:.2g}; {model}")
     return failures, examples, times, slowest, compared, agreement_seconds
 
 
@@ -83,7 +86,7 @@ def main() -> None:
           f"{agreement_seconds:.0f} s in the solver-agreement check (both solvers again)")
     print(f"fixed point = ML-VAMP compared on {compared[0]} of {compared[1]} layers (on the "
           f"others one of the two solvers did not converge, and its result says so)")
-    print(f"\nfailures: {sum(failures.values())}")
+    print(f"\nfailures (models, by kind): {sum(failures.values())}")
     for key, count in failures.most_common():
         print(f"  {count:5d}  {key}\n         e.g. {examples[key][:300]}")
     print(f"\n{'replica time per model':24s} {'models':>7s} {'median':>8s} {'p90':>8s} "
