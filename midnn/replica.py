@@ -264,7 +264,7 @@ def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter:
         stationary points that are stable under its map, so it can miss the exact-recovery
         point of a discrete input (it then stops where I(X;T) > H(X), which is reported as
         non-convergence); and with an empirical spectrum holding exact zeros (alpha < 1) it
-        can settle on the wrong root of eq. (50a), 1e-6..1e-3 nats off (not detected;
+        can end on the trivial root theta = 1 of eq. (50a), 1e-6..1e-3 nats off (not detected;
         ``docs/decisions.md``). ``midnn.checks.solver_agreement`` compares the schemes.
     tol : float
         Convergence threshold on Σ_k |V_k - V_k^old|, in (0, 1e-3] (the screening of the

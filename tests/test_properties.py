@@ -72,9 +72,10 @@ def test_fixed_point_stops_only_near_its_fixed_point(index):
 
 
 ZEROS_LIMITATION = (
-    "known limitation of the fixed-point scheme: with an empirical spectrum holding exact "
-    "zeros (alpha < 1) it solves (50a) on the root continuous from theta = 0, while the "
-    "stationary point lies on the root near 1; ML-VAMP, which does not solve (50a), is exact")
+    "known limitation of the fixed-point scheme: with an empirical spectrum whose zero "
+    "fraction is 1 - alpha, theta = 1 is always a root of (50a), and here the iteration ends "
+    "there (V = var x zero fraction: every other direction recovered exactly), while the "
+    "stationary point lies on a nontrivial root (theta = 0.99988); ML-VAMP is exact")
 RECOVERY_LIMITATION = (
     "known limitation of the fixed-point scheme: the exact-recovery point of a discrete "
     "input (V = 0) is unstable under its map, so it stops at the other stationary point, "
