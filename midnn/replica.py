@@ -356,12 +356,14 @@ def _solve(model: Model, noises: list[float], solver: str, tol: float, max_iter:
         h_x = model.prior.entropy
         if ok and h_x is not None and H[l] - Hc[l] > h_x + _ABOVE_H_X:
             # I(X;T) <= H(X) at the minimum of the potential: a point above the bound is
-            # another stationary point, the minimum (here the exact-recovery point, which the
-            # fixed-point map does not reach) was missed
+            # another stationary point, and the minimum was missed (with the fixed-point
+            # scheme: the exact-recovery point, which its map does not reach)
             ok = info.converged = False
             info.message = (f"the stationary point reached has I(X;T) = {H[l] - Hc[l]:.6g} > "
                             f"H(X) = {h_x:.6g}: it is not the minimum of the potential")
-            advice = "use solver 'vamp' or 'auto', which locate the exact-recovery point"
+            advice = ("use solver 'vamp' or 'auto', which locate the exact-recovery point"
+                      if info.solver == "fixed_point" else
+                      "try exhaustive=True, which adds starts to the search")
         if not ok:
             converged = False
             msg = info.message if not info.converged else (
