@@ -62,6 +62,15 @@ def _bench_model(index: int):
     return _bench_models(961)[index]
 
 
+def test_benchmark_models_are_the_diagnosed_ones():
+    """The indices below name models of the generator as it is: a change of
+    ``whole_class_model`` must fail here, not turn the tests below into other models."""
+    assert _bench_model(942).prior.entropy is not None              # a Binary prior
+    assert _bench_model(613).layers[0].spectrum.eigvals[0] == 0.0     # exact zeros
+    assert [type(layer.activation).__name__ for layer in _bench_model(510).layers] == \
+        ["LeakyReLU", "Tanh", "Tanh"]
+
+
 @pytest.mark.parametrize("index", [510, 960])
 def test_fixed_point_stops_only_near_its_fixed_point(index):
     """A slowly contracting fixed-point iteration (step ratio 0.95-0.999) takes steps below
