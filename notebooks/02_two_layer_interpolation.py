@@ -195,11 +195,16 @@ def lin_task(case: str, n0: int, draw: int) -> dict:
     return {"entropy": ex.entropy[1], "mutual_information": ex.mutual_information[1]}
 
 
-def lin_replica():
-    reps = [replica(two_layer(Gaussian(0.0, 1.0), a1, a2, Linear(0.0), Linear(NOISE2)))
-            for a1, a2 in LIN_ALPHAS]
+def replica_columns(models) -> dict:
+    """Replica H(T_2)/n_0 and I(X;T_2)/n_0 of each case's model, as record columns."""
+    reps = [replica(m) for m in models]
     return {q: ("case", [getattr(r, q)[1] for r in reps], {"units": NATS})
             for q in ("entropy", "mutual_information")}
+
+
+def lin_replica():
+    return replica_columns(two_layer(Gaussian(0.0, 1.0), a1, a2, Linear(0.0), Linear(NOISE2))
+                           for a1, a2 in LIN_ALPHAS)
 
 
 if full:
@@ -244,10 +249,8 @@ def enum_task(case: str, n0: int, draw: int) -> dict:
 
 
 def enum_replica():
-    reps = [replica(two_layer(Binary(0.5), *ENUM_ALPHAS, a1, a2))
-            for a1, a2 in ENUM_CASES.values()]
-    return {q: ("case", [getattr(r, q)[1] for r in reps], {"units": NATS})
-            for q in ("entropy", "mutual_information")}
+    return replica_columns(two_layer(Binary(0.5), *ENUM_ALPHAS, a1, a2)
+                           for a1, a2 in ENUM_CASES.values())
 
 
 if full:

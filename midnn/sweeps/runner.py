@@ -37,7 +37,7 @@ from .taskinfo import _check_signature, _declared_dims, _qualified_name
 
 __all__ = ["sweep"]
 
-#: Tasks deserialized on this worker, by the digest of their pickle (a sweep sends the same
+#: Tasks deserialized on this worker, keyed by the SHA-256 of their pickle (a sweep sends the same
 #: bytes with every point; unpickling once per worker keeps the overhead per point small).
 _TASK_CACHE: dict[bytes, Callable[..., Any]] = {}
 _TASK_CACHE_SIZE = 8
@@ -50,12 +50,12 @@ _TASK_CACHE_SIZE = 8
 def _load_task(payload: bytes) -> Callable[..., Any]:
     import cloudpickle
 
-    digest = hashlib.sha256(payload).digest()
-    task = _TASK_CACHE.get(digest)
+    key = hashlib.sha256(payload).digest()
+    task = _TASK_CACHE.get(key)
     if task is None:
         if len(_TASK_CACHE) >= _TASK_CACHE_SIZE:
             _TASK_CACHE.clear()
-        task = _TASK_CACHE[digest] = cloudpickle.loads(payload)
+        task = _TASK_CACHE[key] = cloudpickle.loads(payload)
     return task
 
 
