@@ -54,11 +54,11 @@ def _spectral_F(spec: Spectrum, x: float, theta: float) -> float:
     # eq. (50a) can have several roots when W^T W has eigenvalues close to 0; the solver's
     # theta is the one consistent with the other saddle-point equations, so it is used
     # whenever it solves (50a)
-    if 0.0 <= theta <= 1.0 and abs(spec.theta_residual(theta, x)) >= 1e-9:
+    if abs(spec.theta_residual(theta, x)) >= 1e-9:
         # the state satisfies (50a) only to the solver's tolerance: the root it is on
-        root = spec.theta_near(x, theta) if theta < 1.0 else None
+        root = spec.theta_near(x, theta)
         theta = root if root is not None else theta
-    if 0.0 <= theta <= 1.0 and abs(spec.theta_residual(theta, x)) < 1e-9:
+    if abs(spec.theta_residual(theta, x)) < 1e-9:
         with np.errstate(invalid="ignore", divide="ignore"):
             val = spec.F(x, theta)
         if np.isfinite(val):

@@ -263,9 +263,11 @@ def replica(model: Model, *, solver: str = "auto", tol: float = 1e-10, max_iter:
         scheme) has two known limitations, both absent from ML-VAMP: it reaches only the
         stationary points that are stable under its map, so it can miss the exact-recovery
         point of a discrete input (it then stops where I(X;T) > H(X), which is reported as
-        non-convergence); and with an empirical spectrum holding exact zeros (alpha < 1) it
-        can end on the trivial root theta = 1 of eq. (50a), 1e-6..1e-3 nats off (not detected;
-        ``docs/decisions.md``). ``midnn.checks.solver_agreement`` compares the schemes.
+        non-convergence); and it follows one branch of roots of eq. (50a), so on an empirical
+        spectrum where the stationary point lies on another branch it meets an x = A V
+        without a root on its own branch and reports non-convergence (``docs/derivations.md``
+        section 3, ``docs/decisions.md``). ``midnn.checks.solver_agreement`` compares the
+        schemes.
     tol : float
         Convergence threshold on Σ_k |V_k - V_k^old|, in (0, 1e-3] (the screening of the
         multi-start search runs at 1e-4; a looser tolerance would let it pass
@@ -348,7 +350,9 @@ def _solve(model: Model, noises: list[float], solver: str, tol: float, max_iter:
             Hc[l] = at[j + 1] * cinfo.potential
             cond_details.append(cinfo)
             ok = ok and cinfo.converged
-        advice = "raise max_iter or the readout noise"
+        no_root = any(d is not None and d.no_theta_root for d in (info, cond_details[-1]))
+        advice = ("use solver 'vamp' or 'auto' (ML-VAMP solves no theta equation)" if no_root
+                  else "raise max_iter or the readout noise")
         if ok and not (np.isfinite(H[l]) and np.isfinite(Hc[l])):
             ok = False
             info.message = ("the potential is not finite at the stationary point (a continuous "

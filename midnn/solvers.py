@@ -53,6 +53,9 @@ class SolveInfo:
     log_point: list | None = field(default=None, repr=False)
     #: The run stopped next to the point given as ``near`` (see :meth:`MLVAMP.solve`).
     settled_on_near: bool = False
+    #: The fixed-point sweep reached an x = A V where eq. (50a) has no root (ML-VAMP,
+    #: which solves no θ equation, is the remedy).
+    no_theta_root: bool = False
 
     @property
     def evaluated_state(self) -> State:
@@ -60,8 +63,19 @@ class SolveInfo:
         return self.evaluated_at if self.evaluated_at is not None else self.state
 
 
-def _theta(spec: Spectrum, x: float) -> float:
-    return 0.0 if x <= 0 else spec.theta(x)
+def _theta(spec: Spectrum, x: float) -> tuple[float, bool]:
+    """(θ, stand-in): the first root of eq. (50a) at x, or, where it has none on a spectrum
+    with W of full rank n_out < n_in (past the fold of its branches, docs/derivations.md
+    section 3), θ = 1 as a stand-in: the root of the unreduced (50a), no stationary point,
+    which lets the sweeps go on through such an x but is never accepted at convergence."""
+    if x <= 0:
+        return 0.0, False
+    try:
+        return spec.theta(x), False
+    except ThetaError:
+        if getattr(spec, "wide_full_rank", False):
+            return 1.0, True
+        raise
 
 
 def _iterates_settled(V, V_old, A_tilde, A_tilde_old, tol: float) -> bool:
@@ -140,16 +154,19 @@ class FixedPoint:
 
     def sweep(self, s: State) -> State:
         """One sweep from ``s`` (modified in place and returned); raises
-        :class:`~midnn.spectra.ThetaError` where (50a) has no root."""
+        :class:`~midnn.spectra.ThetaError` where (50a) has no root, except on spectra of
+        full rank n_out < n_in, where θ = 1 stands in (see :func:`_theta`) and
+        ``self.stand_in[k]`` records it for the layers of this sweep."""
         chain, L = self.chain, self.chain.n_layers
         alphas = chain.alphas
         V_old = s.V.copy()
+        stand_in = self.stand_in = [False] * L
         for k in reversed(range(L)):
             spec, ch = chain.spectra[k], chain.channels[k]
             if s.V[k] <= V_FREEZE:
                 s.theta[k], s.V_tilde[k] = 0.0, 0.0
             else:
-                s.theta[k] = _theta(spec, s.A[k] * s.V[k])
+                s.theta[k], stand_in[k] = _theta(spec, s.A[k] * s.V[k])
                 s.V_tilde[k] = s.theta[k] / s.A[k]
             if k == L - 1:
                 s.A[k] = ch.output_A(s.V_tilde[k])
@@ -162,7 +179,8 @@ class FixedPoint:
             if s.V[k] <= V_FREEZE:
                 s.theta[k], s.A_tilde[k] = 0.0, self._means[k] * s.A[k]
             else:
-                s.theta[k] = _theta(spec, s.A[k] * s.V[k])
+                s.theta[k], second = _theta(spec, s.A[k] * s.V[k])
+                stand_in[k] = stand_in[k] or second
                 s.A_tilde[k] = alphas[k] * s.theta[k] / s.V[k]
         newV = np.empty(L)
         for k in reversed(range(L)):
@@ -200,10 +218,18 @@ class FixedPoint:
                     step = float(np.sum(np.abs(s.V - V_old)))
                     if it > 1 and _iterates_settled(s.V, V_old, s.A_tilde, At_old, tol) \
                             and _close_to_fixed_point(step, last_step, s.V, tol):
+                        if any(self.stand_in):
+                            k = self.stand_in.index(True)
+                            return SolveInfo(
+                                s, False, it, self.name, trace=history, no_theta_root=True,
+                                message=f"the iteration settled at x = {s.A[k] * s.V[k]:.6g} "
+                                f"in layer {k + 1}, where the theta equation (50a) has no "
+                                "root on its branch (theta = 1 stands in there)")
                         return SolveInfo(s, True, it, self.name, trace=history)
                     last_step = step
             except ThetaError as err:
-                return SolveInfo(s, False, it, self.name, message=str(err), trace=history)
+                return SolveInfo(s, False, it, self.name, message=str(err), trace=history,
+                                 no_theta_root=True)
         return SolveInfo(s, False, max_iter, self.name, message="max_iter reached",
                          trace=history)
 

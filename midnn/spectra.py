@@ -160,6 +160,7 @@ class Empirical(Spectrum):
     alpha: float
     _zero_fraction: float = field(init=False, repr=False)
     _lam_min: float = field(init=False, repr=False)
+    _nonzero: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         lam = check.eigenvalues("eigvals", self.eigvals).copy()
@@ -187,6 +188,7 @@ class Empirical(Spectrum):
         object.__setattr__(self, "alpha", alpha)
         object.__setattr__(self, "_zero_fraction", 1.0 - nonzero / n)
         object.__setattr__(self, "_lam_min", float(lam[0]))
+        object.__setattr__(self, "_nonzero", lam[n - nonzero:])
 
     @classmethod
     def from_matrix(cls, W) -> Empirical:
@@ -234,31 +236,57 @@ class Empirical(Spectrum):
         return (tau * float(np.add.reduce(inv)) / n,
                 float(np.add.reduce(self.eigvals * inv)) / n)
 
+    @property
+    def wide_full_rank(self) -> bool:
+        """alpha < 1 and W has full rank n_out (zero fraction exactly 1 - alpha): the zero
+        modes then factor out of eq. (50a) (see :meth:`theta_residual`)."""
+        return self.alpha < 1.0 and abs(self._zero_fraction - (1.0 - self.alpha)) < 1e-9
+
     def _h(self, theta: float, x: float) -> float:
+        """The residual of eq. (50a), in the reduced form when W has full rank n_out < n_in."""
         c = (1.0 - theta) * (1.0 - self.alpha * theta)
+        if self.wide_full_rank:
+            nz = self._nonzero
+            return (1.0 - self.alpha * theta) * (float(np.add.reduce(1.0 / (x * nz + c)))
+                                                 / nz.size) - 1.0
         return (1.0 - theta) * (float(np.add.reduce(1.0 / (x * self.eigvals + c)))
                                 / self.eigvals.size) - 1.0
 
     def theta_residual(self, theta: float, x: float) -> float:
-        """(1 - theta) E[1/(x lambda + (1-theta)(1-alpha theta))] - 1 (zero at eq. (50a))."""
-        if theta >= 1.0:
-            return 0.0 if self.alpha < 1.0 and self._zero_fraction >= 1.0 - self.alpha - 1e-12 \
-                else np.inf
+        """The residual of eq. (50a) at ``theta`` (zero at a root; inf outside the domain).
+
+        In general (1 - theta) E[1/(x lambda + (1-theta)(1-alpha theta))] - 1. When W has full
+        rank n_out < n_in (zero fraction exactly 1 - alpha), the zero modes contribute
+        (1 - alpha)/(1 - alpha theta) and the residual factors as
+        alpha (1-theta)/(1-alpha theta) r(theta), with
+        r(theta) = (1 - alpha theta) E_nz[1/(x lambda + (1-theta)(1-alpha theta))] - 1 over the
+        nonzero eigenvalues. The factor 1 - theta is not a stationarity condition (dF/dtheta
+        at theta = 1 is alpha (1 - x_c/x), x_c = (1 - alpha) E_nz[1/lambda]): the roots are
+        those of r, which is used here, and F of eq. (6) is analytic through theta = 1, so
+        the domain extends to :meth:`theta_max` > 1.
+        """
+        if not 0.0 <= theta < self.theta_max(x):
+            return np.inf
         with np.errstate(divide="ignore", invalid="ignore"):
             return self._h(theta, x)
 
     def theta_max(self, x: float) -> float:
-        """Largest theta keeping x lambda + (1-theta)(1-alpha theta) > 0 for all lambda."""
+        """The end of the domain of eq. (50a): the largest theta keeping
+        x lambda + c > 0 for every eigenvalue (every nonzero one when W has full rank
+        n_out < n_in), c = (1-theta)(1-alpha theta), and at most (1 + alpha)/(2 alpha), where
+        c is smallest (past it c, hence the whole bracket of eq. (6) but its 2 alpha theta,
+        takes its values again, and dF/dtheta vanishes there without (50a) holding)."""
         a = self.alpha
-        disc = (1.0 - a) ** 2 - 4.0 * a * x * self._lam_min
+        lam_min = float(self._nonzero[0]) if self.wide_full_rank else self._lam_min
+        disc = (1.0 - a) ** 2 - 4.0 * a * x * lam_min
         return float(((1.0 + a) - np.sqrt(max(disc, 0.0))) / (2.0 * a))
 
     def theta(self, x: float, guess: float | None = None) -> float:
         x = float(x)
         if x <= 0:
             return 0.0
-        hi = min(self.theta_max(x), 1.0)
-        # walk up from 0 to the first sign change of h (the physical branch)
+        hi = self.theta_max(x)
+        # walk up from 0 to the first sign change of the residual (the physical branch)
         lo = 0.0
         h_lo = self._h(0.0, x)
         if h_lo >= 0:
@@ -271,11 +299,6 @@ class Empirical(Spectrum):
             if ht > 0:
                 return float(brentq(self._h, lo, t, args=(x,), xtol=1e-15, rtol=1e-15))
             lo = t
-        if hi >= 1.0 and self.alpha < 1.0 and self._zero_fraction >= 1.0 - self.alpha - 1e-12:
-            # past x_c = (1 - alpha) E'[1/lambda] the non-trivial root has merged with
-            # theta = 1, which is then the physical stationary point (its log(1 - theta)
-            # singularities cancel between the two terms of eq. (6))
-            return 1.0
         raise ThetaError(f"the theta equation (50a) has no root below theta_max={hi:.6g} for "
                          f"x={x:.6g} (alpha={self.alpha:g})")
 
@@ -285,7 +308,7 @@ class Empirical(Spectrum):
         W^T W close to 0 eq. (50a) has several roots; this keeps the one a solver's state
         is on when that state satisfies (50a) only to the solver's tolerance."""
         x, g = float(x), float(guess)
-        hi_max = min(self.theta_max(x), 1.0)
+        hi_max = self.theta_max(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             for width in (1e-10, 1e-8, 1e-6, 1e-4, 1e-2):
                 lo, hi = max(g - width, 0.0), min(g + width, hi_max * (1.0 - 1e-15))

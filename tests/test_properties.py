@@ -67,6 +67,7 @@ def test_benchmark_models_are_the_diagnosed_ones():
     ``whole_class_model`` must fail here, not turn the tests below into other models."""
     assert _bench_model(942).prior.entropy is not None              # a Binary prior
     assert _bench_model(613).layers[0].spectrum.eigvals[0] == 0.0     # exact zeros
+    assert _bench_model(48).layers[0].spectrum.wide_full_rank
     assert [type(layer.activation).__name__ for layer in _bench_model(510).layers] == \
         ["LeakyReLU", "Tanh", "Tanh"]
 
@@ -80,11 +81,6 @@ def test_fixed_point_stops_only_near_its_fixed_point(index):
     assert table.passed, str(table)
 
 
-ZEROS_LIMITATION = (
-    "known limitation of the fixed-point scheme: with an empirical spectrum whose zero "
-    "fraction is 1 - alpha, theta = 1 is always a root of (50a), and here the iteration ends "
-    "there (V = var x zero fraction: every other direction recovered exactly), while the "
-    "stationary point lies on a nontrivial root (theta = 0.99988); ML-VAMP is exact")
 RECOVERY_LIMITATION = (
     "known limitation of the fixed-point scheme: the exact-recovery point of a discrete "
     "input (V = 0) is unstable under its map, so it stops at the other stationary point, "
@@ -106,11 +102,28 @@ def test_vamp_with_exact_zeros_matches_the_log_det():
     assert replica(model).mutual_information[0] == pytest.approx(exact, abs=1e-9)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=ZEROS_LIMITATION)
-def test_fixed_point_with_exact_zeros_matches_the_log_det():
+def test_fixed_point_with_exact_zeros_reports_no_root():
+    """On this full-rank spectrum the stationary point (ML-VAMP, equal to the log-det) lies
+    on the branch of (50a) that crosses θ = 1, which the fixed-point map does not follow; it
+    settles at an x = A V past the fold, where (50a) has no root and θ = 1 only stands in,
+    and says so (it used to report that point, 2e-4 nats off, as converged)."""
     model, exact = _linear_layer_with_exact_zeros()
-    res = replica(model, solver="fixed_point")
-    assert res.converged and res.mutual_information[0] == pytest.approx(exact, abs=1e-8)
+    with pytest.warns(ConvergenceWarning, match=r"has no root.*solver 'vamp' or 'auto'"):
+        res = replica(model, solver="fixed_point")
+    assert not res.converged
+    assert res.mutual_information[0] != pytest.approx(exact, abs=1e-6)  # reported, not hidden
+
+
+def test_fixed_point_passes_through_the_stand_in():
+    """Benchmark model 48 (first layer of full rank 58 < 60): the sweeps start past the fold
+    of (50a) there, go on with θ = 1 standing in, and reach roots on the deeper layers'
+    chains, equal to ML-VAMP (without the stand-in they stopped at the first sweep)."""
+    model = _bench_model(48)
+    with pytest.warns(ConvergenceWarning, match="layer 1 did not converge"):
+        res = replica(model, solver="fixed_point")
+    assert [d.converged for d in res.details] == [False, True, True, True]
+    np.testing.assert_allclose(res.mutual_information[1:], replica(model).mutual_information[1:],
+                               rtol=0, atol=1e-8)
 
 
 def test_vamp_selects_exact_recovery():
