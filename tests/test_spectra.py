@@ -60,6 +60,15 @@ def test_reduced_residual_is_the_full_one_over_its_factor(seed):
                                    rtol=1e-10, atol=1e-13)
 
 
+def test_derivative_of_F_is_the_reduced_residual_times_its_factor():
+    """dF/dθ = α c'(θ) r(θ)/(1 - αθ), c'(θ) = 2αθ - 1 - α, on both sides of θ = 1."""
+    for x in (0.5 * X_C, 3 * X_C):
+        for theta in np.linspace(0.05, 0.98 * GAPPED.theta_max(x), 9):
+            c_prime = 2 * ALPHA * theta - 1 - ALPHA
+            expected = ALPHA * c_prime * GAPPED.theta_residual(theta, x) / (1 - ALPHA * theta)
+            assert _dF_dtheta(GAPPED, x, theta) == pytest.approx(expected, rel=1e-6, abs=1e-8)
+
+
 def test_theta_one_is_not_a_stationary_point():
     """θ = 1 solves the full form of (50a) at every x, but dF/dθ there is α(1 - x_c/x):
     nonzero away from x_c, so it is no root (an earlier version returned it past the end
