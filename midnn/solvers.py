@@ -151,6 +151,8 @@ class FixedPoint:
         self.chain = chain
         self.damping = damping
         self._means = np.array([sp.mean for sp in chain.spectra])
+        #: Per layer: θ = 1 stood in for a missing root of (50a) in the last sweep.
+        self.stand_in = [False] * chain.n_layers
 
     def sweep(self, s: State) -> State:
         """One sweep from ``s`` (modified in place and returned); raises

@@ -286,7 +286,7 @@ class Empirical(Spectrum):
         if x <= 0:
             return 0.0
         hi = self.theta_max(x)
-        # walk up from 0 to the first sign change of the residual (the physical branch)
+        # walk up from 0 to the first sign change of the residual (the branch from theta = 0)
         lo = 0.0
         h_lo = self._h(0.0, x)
         if h_lo >= 0:
