@@ -115,23 +115,24 @@ def _auto_batch(n_todo: int, slots: int) -> int:
 
 
 def _run_batch(task: bytes, params: Sequence[Mapping[str, Any]], seeds: Sequence[int | None],
-               **shared) -> list[dict[str, Any]]:
+               **point_kwargs) -> list[dict[str, Any]]:
     """Records of several points run one after the other (one Dask task)."""
-    return [_run_point(task, p, s, **shared) for p, s in zip(params, seeds, strict=True)]
+    return [_run_point(task, p, s, **point_kwargs) for p, s in zip(params, seeds, strict=True)]
 
 
 def _run_all(client, task: Callable[..., Any], payload: bytes,
-             todo: Sequence[tuple[int, dict[str, Any], int | None]], shared: Mapping[str, Any],
+             todo: Sequence[tuple[int, dict[str, Any], int | None]],
+             point_kwargs: Mapping[str, Any],
              on_done: Callable[[int, dict], None], batch_size: int | None = None) -> None:
     """Run the points ``todo`` (position, parameters, seed) on ``client`` (None: here, in
-    order), with the keyword arguments ``shared`` of :func:`_run_point`, ``batch_size``
+    order), with the keyword arguments ``point_kwargs`` of :func:`_run_point`, ``batch_size``
     points per Dask task (None: :func:`_auto_batch`); call ``on_done(position, record)``
     as each finishes."""
     if client is None:
         # single-threaded BLAS like a worker, so that this is the workers' reference
         with _one_blas_thread():
             for k, params, seed in todo:
-                on_done(k, _run_point(task, params, seed, **shared))
+                on_done(k, _run_point(task, params, seed, **point_kwargs))
         return
     from distributed import as_completed
 
@@ -146,7 +147,8 @@ def _run_all(client, task: Callable[..., Any], payload: bytes,
     # batch; each worker unpickles it once (_TASK_CACHE)
     futures = client.map(_run_batch, [payload] * len(batches),
                          [[p for _, p, _ in b] for b in batches],
-                         [[s for _, _, s in b] for b in batches], key=keys, pure=False, **shared)
+                         [[s for _, _, s in b] for b in batches], key=keys, pure=False,
+                         **point_kwargs)
     pending = set(futures)
     try:
         for fut in as_completed(futures, loop=client.loop):
